@@ -1,0 +1,166 @@
+"""
+System checks that turn async mistakes into startup errors with the fix, instead of a
+"received a coroutine" 500 at the first request.
+
+- ``drf_async.E001``: an ``async def`` handler or action on a plain DRF view, whose sync
+  dispatch cannot await it (also DRF's `api_view` on an ``async def`` function).
+- ``drf_async.E002``: sync and async handlers mixed on one async view.
+- ``drf_async.E003``: a policy hook overridden in the wrong mode on an `AsyncAPIView`
+  (``async def check_permissions`` is never awaited; override ``acheck_permissions``).
+- ``drf_async.W001``: async DRF views in a project that has no ASGI entry point, so they
+  run through WSGI, each request in a fresh event loop.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+from rest_framework.views import APIView
+
+from .utils import is_async
+from .views import AsyncAPIView
+
+# Action names DRF's routers map to HTTP methods on a viewset.
+VIEWSET_ACTIONS = ("list", "create", "retrieve", "update", "partial_update", "destroy")
+# Hooks DRF calls synchronously; on an AsyncAPIView their async twins are the override point.
+SYNC_HOOKS = {
+    "perform_authentication": "aperform_authentication",
+    "check_permissions": "acheck_permissions",
+    "check_object_permissions": "acheck_object_permissions",
+    "check_throttles": "acheck_throttles",
+    "initialize_request": None,
+    "finalize_response": None,
+}
+ASYNC_HOOKS = ("initial", "dispatch")
+LIBRARY_MODULES = ("rest_framework.", "drf_async.", "adrf.")
+
+
+def _subclasses(cls: type) -> Iterator[type]:
+    for subclass in cls.__subclasses__():
+        yield subclass
+        yield from _subclasses(subclass)
+
+
+def _user_view_classes() -> list[type]:
+    seen = dict.fromkeys(_subclasses(APIView))
+    return [cls for cls in seen if not cls.__module__.startswith(LIBRARY_MODULES)]
+
+
+def _handlers(cls: type) -> dict[str, Any]:
+    """HTTP handlers and viewset actions defined on *cls* (DRF's inherited ``options`` excluded)."""
+    names = [m for m in cls.http_method_names if m != "options"]  # type: ignore[attr-defined]
+    if hasattr(cls, "get_extra_actions"):
+        names += list(VIEWSET_ACTIONS) + [action.__name__ for action in cls.get_extra_actions()]
+    return {name: getattr(cls, name) for name in names if callable(getattr(cls, name, None))}
+
+
+def _wrapped_function(handler: Any) -> Any:
+    """The user's function behind DRF's `api_view` handler, if *handler* is one."""
+    if getattr(handler, "__qualname__", "").startswith("api_view."):
+        return inspect.getclosurevars(handler).nonlocals.get("func")
+    return None
+
+
+def _label(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+@checks.register()
+def check_async_handlers(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
+    for cls in _user_view_classes():
+        handlers = _handlers(cls)
+        if issubclass(cls, AsyncAPIView) or is_async(cls.dispatch):
+            if issubclass(cls, AsyncAPIView):
+                errors += _check_async_view(cls, handlers)
+            continue
+        async_names = sorted(
+            name for name, h in handlers.items() if is_async(h) or is_async(_wrapped_function(h) or h)
+        )
+        if async_names:
+            errors.append(checks.Error(
+                f"{_label(cls)} defines async handler(s) {', '.join(async_names)} but is a sync DRF view: "
+                "its dispatch() would return the coroutine unawaited.",
+                hint=(
+                    "Subclass AsyncAPIView (drf_async.views), or use drf_async's async generics/viewsets; "
+                    "for a function view, use drf_async.decorators.api_view."
+                ),
+                obj=cls,
+                id="drf_async.E001",
+            ))
+    return errors
+
+
+def _check_async_view(cls: type, handlers: dict[str, Any]) -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
+    modes = {name: is_async(h) for name, h in handlers.items()}
+    if len(set(modes.values())) > 1:
+        sync_names = sorted(name for name, a in modes.items() if not a)
+        async_names = sorted(name for name, a in modes.items() if a)
+        errors.append(checks.Error(
+            f"{_label(cls)} HTTP handlers must either be all sync or all async: "
+            f"{', '.join(sync_names)} sync, {', '.join(async_names)} async.",
+            hint=f"Make {', '.join(sync_names)} 'async def' (run blocking code with sync_to_async).",
+            obj=cls,
+            id="drf_async.E002",
+        ))
+    for hook, twin in SYNC_HOOKS.items():
+        if is_async(getattr(cls, hook)):
+            hint = "Make it a plain 'def'" + (f", or override '{twin}' instead." if twin else ".")
+            errors.append(checks.Error(
+                f"{_label(cls)}.{hook} is 'async def', but DRF calls it synchronously and never awaits it.",
+                hint=hint,
+                obj=cls,
+                id="drf_async.E003",
+            ))
+    for hook in ASYNC_HOOKS:
+        if not is_async(getattr(cls, hook)):
+            errors.append(checks.Error(
+                f"{_label(cls)}.{hook} must be 'async def' on an AsyncAPIView.",
+                hint=f"Declare it 'async def {hook}(...)' and 'await super().{hook}(...)'.",
+                obj=cls,
+                id="drf_async.E003",
+            ))
+    return errors
+
+
+def _project_packages() -> Iterator[str]:
+    """Packages where Django's startproject puts asgi.py: beside wsgi.py and urls.py."""
+    wsgi_application = getattr(settings, "WSGI_APPLICATION", None)
+    if wsgi_application:  # "mysite.wsgi.application" -> "mysite"
+        yield wsgi_application.rpartition(".")[0].rpartition(".")[0]
+    yield settings.ROOT_URLCONF.rpartition(".")[0]
+
+
+def _has_asgi_entry_point() -> bool:
+    if getattr(settings, "ASGI_APPLICATION", None):
+        return True
+    for package in _project_packages():
+        try:
+            if package and importlib.util.find_spec(f"{package}.asgi") is not None:
+                return True
+        except ModuleNotFoundError:
+            continue
+    return False
+
+
+@checks.register(checks.Tags.compatibility)
+def check_asgi_entry_point(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    async_views = [cls for cls in _user_view_classes() if issubclass(cls, AsyncAPIView)]
+    if not async_views or _has_asgi_entry_point():
+        return []
+    return [checks.Warning(
+        f"{len(async_views)} async DRF view(s) (e.g. {_label(async_views[0])}) but no ASGI entry point: "
+        "ASGI_APPLICATION is unset and no asgi module sits beside WSGI_APPLICATION or ROOT_URLCONF. "
+        "Under WSGI every request to them starts a new event loop, slower than a sync view.",
+        hint=(
+            "Add an asgi.py with 'application = drf_async.handler.get_asgi_application()' and serve it with "
+            "'gunicorn -k drf_async.worker.AiohttpWorker project.asgi:application'."
+        ),
+        id="drf_async.W001",
+    )]

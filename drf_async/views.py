@@ -1,0 +1,259 @@
+"""
+`AsyncAPIView`: DRF's `APIView` with an async dispatch.
+
+Write ``async def get(self, request)`` and keep everything DRF does around it: content
+negotiation, parsers, versioning, authentication, permissions, throttling and the exception
+handler. Each policy member may be ``def`` or ``async def``; sync members that may do I/O run
+in one thread hop per step, pure ones (``AllowAny``, no authenticators) run on the loop.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from django.db import connections
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from django.utils.functional import classproperty
+from rest_framework import exceptions
+from rest_framework.request import Request, wrap_attributeerrors
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .permissions import ahas_object_permission, ahas_permission, permissions_mode
+from .utils import acall, is_async, is_inline, mode_of, run_in_thread
+
+__all__ = ["AsyncAPIView"]
+
+
+class AsyncAPIView(APIView):
+    """
+    An `APIView` whose `dispatch()` is a coroutine: handlers are awaited before the
+    response is finalized, and the view function returned by `as_view()` is a coroutine
+    function, so Django's ASGI handler awaits it on the event loop.
+    """
+
+    # DRF's initial() calls the sync check hooks; while it runs, they queue their async
+    # twins here instead, and initial() awaits them in order once DRF's part is done.
+    _deferred_checks: list[Any] | None = None
+
+    @classproperty
+    def view_is_async(cls) -> bool:
+        # Django's check still runs, so a class that mixes sync and async handlers fails
+        # at as_view() with Django's "must either be all sync or all async" error. The
+        # dispatch itself is always a coroutine, whatever the handlers are.
+        super().view_is_async  # noqa: B018
+        return True
+
+    # Dispatch methods
+
+    async def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """
+        Run DRF's `initial()` (format suffix, content negotiation, versioning), then await
+        authentication, permissions and throttles, in DRF's order.
+        """
+        self._deferred_checks = []
+        try:
+            super().initial(request, *args, **kwargs)
+            checks = self._deferred_checks
+        finally:
+            self._deferred_checks = None
+        for check in checks:
+            await check(request)
+
+    async def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]
+        """
+        `APIView.dispatch()` with the initial checks, the handler and the exception handler
+        awaited. Mirrors DRF 3.16-3.18's dispatch step for step; tests/test_views.py pins its
+        behaviour against the sync `APIView` on the same requests.
+        """
+        self.args = args
+        self.kwargs = kwargs
+        request = self.initialize_request(request, *args, **kwargs)
+        self.request = request
+        self.headers = self.default_response_headers
+
+        try:
+            await self.initial(request, *args, **kwargs)
+
+            if request.method.lower() in self.http_method_names:
+                handler = getattr(self, request.method.lower(), self.http_method_not_allowed)
+            else:
+                handler = self.http_method_not_allowed
+
+            response = await acall(handler, request, *args, **kwargs)
+
+        except Exception as exc:
+            response = await self.ahandle_exception(exc)
+
+        self.response = self.finalize_response(request, response, *args, **kwargs)
+        return self.response
+
+    async def ahandle_exception(self, exc: Exception) -> Response:
+        """
+        Async counterpart of `handle_exception()`: the configured exception handler (or an
+        override of `handle_exception`) may be sync or async.
+        """
+        if type(self).handle_exception is not APIView.handle_exception:
+            return await acall(self.handle_exception, exc)
+        exception_handler = self.get_exception_handler()
+        if is_inline(exception_handler) and not _atomic_requests():
+            return self.handle_exception(exc)
+        if not is_async(exception_handler):
+            return await run_in_thread(self.handle_exception, exc)
+
+        # DRF's handle_exception() prepares the exception (WWW-Authenticate header, or 401
+        # coerced to 403) before calling the handler; let it do so with a stand-in handler
+        # that records the call, then await the real handler with the same arguments.
+        calls: list[tuple[Exception, dict[str, Any]]] = []
+
+        def record(exc: Exception, context: dict[str, Any]) -> Response:
+            calls.append((exc, context))
+            return Response()
+
+        self.get_exception_handler = lambda: record  # type: ignore[method-assign]
+        try:
+            self.handle_exception(exc)
+        finally:
+            del self.get_exception_handler
+        response = await exception_handler(*calls[0])
+        if response is None:
+            self.raise_uncaught_exception(exc)
+        response.exception = True
+        return response
+
+    # Async policy implementation methods
+
+    async def aperform_authentication(self, request: Request) -> None:
+        """
+        Async counterpart of `perform_authentication()`. Async authenticators are awaited on
+        the loop; sync ones (Session, Basic, Token query the database) run in one thread hop.
+        """
+        mode = mode_of(authenticator.authenticate for authenticator in request.authenticators)
+        if mode == "inline":
+            super().perform_authentication(request)
+        elif mode == "thread":
+            await run_in_thread(super().perform_authentication, request)
+        else:
+            await _aauthenticate(request)
+
+    async def acheck_permissions(self, request: Request) -> None:
+        """Async counterpart of `check_permissions()`; members may be sync or async."""
+        permissions = self.get_permissions()
+        mode = self._permissions_mode(request, permissions)
+        if mode == "inline":
+            super().check_permissions(request)
+        elif mode == "thread":
+            await run_in_thread(super().check_permissions, request)
+        else:
+            for permission in permissions:
+                if not await ahas_permission(permission, request, self):
+                    self._deny(request, permission)
+
+    async def acheck_object_permissions(self, request: Request, obj: Any) -> None:
+        """Async counterpart of `check_object_permissions()`; members may be sync or async."""
+        permissions = self.get_permissions()
+        mode = self._permissions_mode(request, permissions, obj=True)
+        if mode == "inline":
+            super().check_object_permissions(request, obj)
+        elif mode == "thread":
+            await run_in_thread(super().check_object_permissions, request, obj)
+        else:
+            for permission in permissions:
+                if not await ahas_object_permission(permission, request, self, obj):
+                    self._deny(request, permission)
+
+    async def acheck_throttles(self, request: Request) -> None:
+        """
+        Async counterpart of `check_throttles()`: `allow_request()` and `wait()` may be sync
+        or async; a throttled request raises `Throttled` with the longest wait, as in DRF.
+        """
+        throttles = self.get_throttles()
+        if not throttles:
+            return
+        mode = mode_of(func for throttle in throttles for func in (throttle.allow_request, throttle.wait))
+        if mode == "inline":
+            super().check_throttles(request)
+        elif mode == "thread":
+            await run_in_thread(super().check_throttles, request)
+        else:
+            durations = []
+            for throttle in throttles:
+                if not await acall(throttle.allow_request, request, self):
+                    durations.append(await acall(throttle.wait))
+            if durations:
+                self.throttled(request, max((d for d in durations if d is not None), default=None))
+
+    def _permissions_mode(self, request: Request, permissions: list[Any], obj: bool = False) -> str:
+        mode = permissions_mode(permissions, obj=obj)
+        # Pure permissions read request.user; that is only free once authentication ran
+        # (a view that overrides perform_authentication() to authenticate lazily).
+        if mode == "inline" and not hasattr(request, "_user"):
+            return "thread"
+        return mode
+
+    def _deny(self, request: Request, permission: Any) -> None:
+        self.permission_denied(
+            request, message=getattr(permission, "message", None), code=getattr(permission, "code", None)
+        )
+
+    # The sync policy hooks DRF calls. Inside initial() they defer to their async twins;
+    # called from sync code in a worker thread (DRF's metadata, a sync get_object()), they
+    # still honour async members.
+
+    def perform_authentication(self, request: Request) -> None:
+        if self._deferred_checks is not None:
+            self._deferred_checks.append(self.aperform_authentication)
+        elif mode_of(a.authenticate for a in request.authenticators) == "async":
+            async_to_sync(self.aperform_authentication)(request)
+        else:
+            super().perform_authentication(request)
+
+    def check_permissions(self, request: Request) -> None:
+        if self._deferred_checks is not None:
+            self._deferred_checks.append(self.acheck_permissions)
+        elif permissions_mode(self.get_permissions()) == "async":
+            async_to_sync(self.acheck_permissions)(request)
+        else:
+            super().check_permissions(request)
+
+    def check_object_permissions(self, request: Request, obj: Any) -> None:
+        if permissions_mode(self.get_permissions(), obj=True) == "async":
+            async_to_sync(self.acheck_object_permissions)(request, obj)
+        else:
+            super().check_object_permissions(request, obj)
+
+    def check_throttles(self, request: Request) -> None:
+        if self._deferred_checks is not None:
+            self._deferred_checks.append(self.acheck_throttles)
+        elif mode_of(f for t in self.get_throttles() for f in (t.allow_request, t.wait)) == "async":
+            async_to_sync(self.acheck_throttles)(request)
+        else:
+            super().check_throttles(request)
+
+
+def _atomic_requests() -> bool:
+    # DRF's handler marks ATOMIC_REQUESTS transactions for rollback (set_rollback()); the
+    # connection is per thread, so the handler must run where the request's queries ran.
+    return any(db["ATOMIC_REQUESTS"] for db in connections.settings.values())
+
+
+async def _aauthenticate(request: Request) -> None:
+    """
+    `Request._authenticate()` with each authenticator awaited (DRF 3.16-3.18): the first
+    one to return a ``(user, auth)`` tuple wins; an `APIException` leaves the request
+    unauthenticated and propagates.
+    """
+    with wrap_attributeerrors():
+        for authenticator in request.authenticators:
+            try:
+                user_auth_tuple = await acall(authenticator.authenticate, request)
+            except exceptions.APIException:
+                request._not_authenticated()
+                raise
+            if user_auth_tuple is not None:
+                request._authenticator = authenticator
+                request.user, request.auth = user_auth_tuple
+                return
+        request._not_authenticated()
