@@ -9,6 +9,8 @@ System checks that turn async mistakes into startup errors with the fix, instead
   (``async def check_permissions`` is never awaited; override ``acheck_permissions``).
 - ``drf_async.W001``: async DRF views in a project that has no ASGI entry point, so they
   run through WSGI, each request in a fresh event loop.
+
+All carry the tag ``drf_async``: ``manage.py check --tag drf_async`` runs just these.
 """
 
 from __future__ import annotations
@@ -48,7 +50,10 @@ def _subclasses(cls: type) -> Iterator[type]:
 
 def _user_view_classes() -> list[type]:
     seen = dict.fromkeys(_subclasses(APIView))
-    return [cls for cls in seen if not cls.__module__.startswith(LIBRARY_MODULES)]
+    return [
+        cls for cls in seen
+        if not cls.__module__.startswith(LIBRARY_MODULES) and not hasattr(cls, "drf_async_replaced_by")
+    ]
 
 
 def _handlers(cls: type) -> dict[str, Any]:
@@ -70,7 +75,7 @@ def _label(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-@checks.register()
+@checks.register("drf_async")
 def check_async_handlers(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
     for cls in _user_view_classes():
@@ -79,10 +84,18 @@ def check_async_handlers(app_configs: Any = None, **kwargs: Any) -> list[checks.
             if issubclass(cls, AsyncAPIView):
                 errors += _check_async_view(cls, handlers)
             continue
-        async_names = sorted(
-            name for name, h in handlers.items() if is_async(h) or is_async(_wrapped_function(h) or h)
-        )
-        if async_names:
+        async_names = sorted(name for name, handler in handlers.items() if is_async(handler))
+        functions = {_wrapped_function(handler) for handler in handlers.values()} - {None}
+        if any(is_async(func) for func in functions):
+            [func] = functions
+            errors.append(checks.Error(
+                f"Function view {func.__module__}.{func.__qualname__} is 'async def' but decorated with "
+                "rest_framework.decorators.api_view, whose view would return the coroutine unawaited.",
+                hint="Decorate it with drf_async.decorators.api_view instead.",
+                obj=cls,
+                id="drf_async.E001",
+            ))
+        elif async_names:
             errors.append(checks.Error(
                 f"{_label(cls)} defines async handler(s) {', '.join(async_names)} but is a sync DRF view: "
                 "its dispatch() would return the coroutine unawaited.",
@@ -149,7 +162,7 @@ def _has_asgi_entry_point() -> bool:
     return False
 
 
-@checks.register(checks.Tags.compatibility)
+@checks.register("drf_async", checks.Tags.compatibility)
 def check_asgi_entry_point(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     async_views = [cls for cls in _user_view_classes() if issubclass(cls, AsyncAPIView)]
     if not async_views or _has_asgi_entry_point():

@@ -43,6 +43,7 @@ def api_view(http_method_names: Sequence[str] | None = None) -> Callable[[Callab
             if method in attrs:
                 markcoroutinefunction(attrs[method])
         view_class = type(drf_view.cls.__name__, (AsyncAPIView,), attrs)
+        drf_view.cls.drf_async_replaced_by = view_class  # not a user mistake (checks.E001)
         return view_class.as_view()
 
     return decorator
