@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_async",
+    "sampleapi.notes",
     "tests",
 ]
 

@@ -1,0 +1,45 @@
+# Two commands do all the set-up on a fresh machine:
+#   make serve   the sample API on 127.0.0.1:8000, on the drf_async stack
+#   make test    the whole test suite
+# Both create .venv and install what they need. PYTHON, VENV and DJANGO_SPEC pick another
+# interpreter / Django for a second matrix leg (see .ci/run).
+
+PYTHON ?= python3
+VENV ?= .venv
+DJANGO_SPEC ?=
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 1
+SERVE_WORKER ?= asgi
+PYTEST_ARGS ?=
+
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install serve test lint bench clean
+
+$(STAMP): pyproject.toml requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e . -r requirements-dev.txt $(if $(DJANGO_SPEC),"$(DJANGO_SPEC)")
+	touch $(STAMP)
+
+install: $(STAMP)
+
+serve: $(STAMP)
+	DJANGO_SETTINGS_MODULE=sampleapi.settings $(BIN)/python -m django migrate --noinput
+	DJANGO_SETTINGS_MODULE=sampleapi.settings $(BIN)/gunicorn sampleapi.asgi:application \
+		-k $(SERVE_WORKER) --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check drf_async tests sampleapi bench
+	$(BIN)/mypy drf_async
+
+bench: $(STAMP)
+	$(BIN)/python bench/dispatch.py
+
+clean:
+	rm -rf $(VENV) .venv-* .pytest_cache .ruff_cache .mypy_cache sampleapi/db.sqlite3
