@@ -21,6 +21,9 @@ from asgiref.sync import iscoroutinefunction, sync_to_async
 F = TypeVar("F", bound=Callable[..., Any])
 
 _INLINE_FUNCTIONS: set[Callable[..., Any]] = set()
+# How to call each function, decided once: hooks are called on every request and
+# inspect.iscoroutinefunction() costs more than the dict lookup that replaces it.
+_MODES: dict[Callable[..., Any], str] = {}
 
 
 def inline(func: F) -> F:
@@ -34,21 +37,37 @@ def inline(func: F) -> F:
                 return request.headers.get("X-Owner") == "me"
     """
     _INLINE_FUNCTIONS.add(func)
+    _MODES.pop(func, None)
     return func
 
 
-def _underlying(func: Callable[..., Any]) -> Callable[..., Any]:
-    return getattr(func, "__func__", func)
+def call_mode(func: Callable[..., Any]) -> str:
+    """``"async"`` for coroutine functions, ``"inline"`` for pure sync ones, else ``"thread"``."""
+    underlying = getattr(func, "__func__", func)
+    try:
+        return _MODES[underlying]
+    except KeyError:
+        pass
+    except TypeError:  # unhashable callable: decide every time
+        return _decide(func, underlying)
+    mode = _MODES[underlying] = _decide(func, underlying)
+    return mode
+
+
+def _decide(func: Callable[..., Any], underlying: Callable[..., Any]) -> str:
+    if iscoroutinefunction(func) or iscoroutinefunction(underlying):
+        return "async"
+    return "inline" if underlying in _INLINE_FUNCTIONS else "thread"
 
 
 def is_async(func: Callable[..., Any]) -> bool:
     """True when calling *func* returns an awaitable (``async def``, or marked as such)."""
-    return iscoroutinefunction(func) or iscoroutinefunction(_underlying(func))
+    return call_mode(func) == "async"
 
 
 def is_inline(func: Callable[..., Any]) -> bool:
     """True when *func* is sync and known to do no I/O, so it may run on the event loop."""
-    return _underlying(func) in _INLINE_FUNCTIONS
+    return call_mode(func) == "inline"
 
 
 def mode_of(funcs: Iterable[Callable[..., Any]]) -> str:
@@ -58,9 +77,10 @@ def mode_of(funcs: Iterable[Callable[..., Any]]) -> str:
     """
     mode = "inline"
     for func in funcs:
-        if is_async(func):
+        func_mode = call_mode(func)
+        if func_mode == "async":
             return "async"
-        if not is_inline(func):
+        if func_mode == "thread":
             mode = "thread"
     return mode
 
@@ -77,9 +97,10 @@ async def acall(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     A sync function that returns an awaitable (Django's ``View.options`` on async views) is
     awaited too.
     """
-    if is_async(func):
+    mode = call_mode(func)
+    if mode == "async":
         return await func(*args, **kwargs)
-    if is_inline(func):
+    if mode == "inline":
         result = func(*args, **kwargs)
     else:
         result = await run_in_thread(func, *args, **kwargs)

@@ -21,6 +21,7 @@ from rest_framework.request import Request, wrap_attributeerrors
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .authentication import authentication_mode
 from .permissions import ahas_object_permission, ahas_permission, permissions_mode
 from .utils import acall, is_async, is_inline, mode_of, run_in_thread
 
@@ -128,9 +129,10 @@ class AsyncAPIView(APIView):
     async def aperform_authentication(self, request: Request) -> None:
         """
         Async counterpart of `perform_authentication()`. Async authenticators are awaited on
-        the loop; sync ones (Session, Basic, Token query the database) run in one thread hop.
+        the loop; sync ones (Session, Basic, Token query the database) run in one thread hop,
+        or inline when the request carries nothing they would look up.
         """
-        mode = mode_of(authenticator.authenticate for authenticator in request.authenticators)
+        mode = authentication_mode(request)
         if mode == "inline":
             super().perform_authentication(request)
         elif mode == "thread":

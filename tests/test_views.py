@@ -631,6 +631,44 @@ def test_db_authentication_costs_one_hop_and_is_authenticated_none(alice, hops):
     assert len(hops) == 1
 
 
+def _with_session(request, session_key=None):
+    """Apply Django's session and authentication middleware, as the handler would."""
+    from django.contrib.auth.middleware import AuthenticationMiddleware
+    from django.contrib.sessions.middleware import SessionMiddleware
+
+    if session_key:
+        request.COOKIES["sessionid"] = session_key
+    SessionMiddleware(lambda r: None).process_request(request)
+    AuthenticationMiddleware(lambda r: None).process_request(request)
+    return request
+
+
+class DefaultAuth(Trivial):
+    authentication_classes = [SessionAuthentication, BasicAuthentication, TokenAuthentication]
+
+
+def test_default_authenticators_make_no_hop_for_an_anonymous_request(db, hops):
+    """Session/Basic/Token with no cookie and no Authorization header would query nothing: no hop."""
+    response = async_to_sync(DefaultAuth.as_view())(_with_session(async_factory.get("/")))
+    assert response.data["user"] == "AnonymousUser" and hops == []
+
+
+def test_default_authenticators_hop_once_when_credentials_are_sent(alice, hops):
+    """A Basic header, or a session cookie, means a query: one hop, and the user is authenticated."""
+    request = _with_session(async_factory.get("/", HTTP_AUTHORIZATION=basic("alice", "secret")))
+    assert async_to_sync(DefaultAuth.as_view())(request).data["user"] == "alice"
+    assert len(hops) == 1
+
+    from django.contrib.auth import login
+
+    logged_in = _with_session(async_factory.get("/"))
+    login(logged_in, alice, backend="django.contrib.auth.backends.ModelBackend")
+    logged_in.session.save()
+    request = _with_session(async_factory.get("/"), session_key=logged_in.session.session_key)
+    assert async_to_sync(DefaultAuth.as_view())(request).data["user"] == "alice"
+    assert len(hops) == 2
+
+
 # Concurrency and streaming through Django's ASGI handler
 
 
