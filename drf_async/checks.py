@@ -43,13 +43,14 @@ LIBRARY_MODULES = ("rest_framework.", "drf_async.", "adrf.")
 
 
 def _subclasses(cls: type) -> Iterator[type]:
-    for subclass in cls.__subclasses__():
+    subclasses: list[type] = cls.__subclasses__()
+    for subclass in subclasses:
         yield subclass
         yield from _subclasses(subclass)
 
 
-def _user_view_classes() -> list[type]:
-    seen = dict.fromkeys(_subclasses(APIView))
+def _user_view_classes() -> list[type[APIView]]:
+    seen: dict[type[APIView], None] = dict.fromkeys(_subclasses(APIView))
     return [
         cls for cls in seen
         if not cls.__module__.startswith(LIBRARY_MODULES) and not hasattr(cls, "drf_async_replaced_by")

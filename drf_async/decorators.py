@@ -42,7 +42,7 @@ def api_view(http_method_names: Sequence[str] | None = None) -> Callable[[Callab
         for method in attrs["http_method_names"]:
             if method in attrs:
                 markcoroutinefunction(attrs[method])
-        view_class = type(drf_view.cls.__name__, (AsyncAPIView,), attrs)
+        view_class: type[AsyncAPIView] = type(drf_view.cls.__name__, (AsyncAPIView,), attrs)
         drf_view.cls.drf_async_replaced_by = view_class  # not a user mistake (checks.E001)
         return view_class.as_view()
 
