@@ -9,7 +9,6 @@ in one thread hop per step, pure ones (``AllowAny``, no authenticators) run on t
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import async_to_sync
