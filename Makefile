@@ -1,12 +1,12 @@
 # Two commands do all the set-up on a fresh machine:
 #   make serve   the sample API on 127.0.0.1:8000, on the drf_async stack
 #   make test    the whole test suite
-# Both create .venv and install what they need. PYTHON, VENV and DJANGO_SPEC pick another
-# interpreter / Django for a second matrix leg (see .ci/run).
+# Both create .venv and install what they need. PYTHON, VENV and PIN pick another
+# interpreter and pinned versions (space-separated specs) for a matrix leg (see .ci/run).
 
 PYTHON ?= python3
 VENV ?= .venv
-DJANGO_SPEC ?=
+PIN ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
@@ -21,7 +21,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e . -r requirements-dev.txt $(if $(DJANGO_SPEC),"$(DJANGO_SPEC)")
+	$(BIN)/python -m pip install --quiet -e . -r requirements-dev.txt $(foreach spec,$(PIN),"$(spec)")
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -571,6 +571,23 @@ def test_sync_handler_on_async_view_runs_in_a_thread(alice):
     assert response.status_code == 200 and response.data == {"users": 1}
 
 
+class SyncHandlerChecksObject(AsyncAPIView):
+    authentication_classes = []
+    permission_classes = [AsyncHasHeader]
+
+    def get(self, request, obj):
+        self.check_object_permissions(request, obj)
+        return Response({"obj": obj})
+
+
+@pytest.mark.parametrize("owner, status", [("mine", 200), ("theirs", 403)])
+def test_sync_code_in_a_thread_still_awaits_async_permissions(owner, status):
+    """DRF's sync check_object_permissions(), called from a sync handler, evaluates async members."""
+    request = async_factory.get("/", HTTP_X_ALLOW="yes", HTTP_X_OWNER=owner)
+    response = async_to_sync(SyncHandlerChecksObject.as_view())(request, obj="mine")
+    assert response.status_code == status
+
+
 def test_mixed_sync_and_async_handlers_fail_at_as_view():
     class Mixed(AsyncAPIView):
         def get(self, request):
