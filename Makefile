@@ -10,13 +10,13 @@ PIN ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
-SERVE_WORKER ?= asgi
+SERVE_WORKER ?= drf_async.worker.AiohttpWorker
 PYTEST_ARGS ?=
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test lint bench clean
+.PHONY: install serve test lint bench bench-serve clean
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/dispatch.py
+
+bench-serve: $(STAMP)
+	$(BIN)/python bench/serve.py
 
 clean:
 	rm -rf $(VENV) .venv-* .pytest_cache .ruff_cache .mypy_cache sampleapi/db.sqlite3

@@ -110,8 +110,8 @@ async def acall(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
 
 
 def _register_drf_builtins() -> None:
-    """DRF policies that only read attributes already on the request: no I/O, no hop."""
-    from rest_framework import permissions, views
+    """DRF hooks that only read what is already in memory: no I/O, no hop."""
+    from rest_framework import permissions, renderers, views
     from rest_framework.request import ForcedAuthentication
 
     for func in (
@@ -124,6 +124,9 @@ def _register_drf_builtins() -> None:
         ForcedAuthentication.authenticate,
         views.exception_handler,
         views.APIView.http_method_not_allowed,
+        # A QuerySet left in the data would query: that raises SynchronousOnlyOperation on
+        # the loop, and the handler then renders the response in a thread.
+        renderers.JSONRenderer.render,
     ):
         inline(func)
 

@@ -1,0 +1,18 @@
+"""Settings of the benchmark project (bench/serve.py): the same for every server it runs."""
+
+SECRET_KEY = "drf-async-bench"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+USE_TZ = True
+ROOT_URLCONF = "serve_urls"
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "rest_framework"]
+# An API service: no session/CSRF/auth middleware, DRF does authentication itself.
+MIDDLEWARE: list[str] = []
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "UNAUTHENTICATED_USER": None,
+}
+LOGGING_CONFIG = None

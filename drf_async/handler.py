@@ -1,0 +1,558 @@
+"""
+`AsyncHandler`: Django's ASGI handler without a thread per request.
+
+Django's `ASGIHandler` wraps each request in a fresh `ThreadSensitiveContext`, so the first
+thread-sensitive `sync_to_async()` call of every request starts a new thread (and, on
+asgiref 3.13, exiting the context starts another to join it). It also hops to a thread to
+send ``request_started`` and again to call ``response.close()``, even when every receiver is
+Django's own connection bookkeeping and the view never touched a thread.
+
+`AsyncHandler` is a drop-in replacement (an ASGI 3 application, ``get_asgi_application()``
+as in `django.core.asgi`) that changes only where sync work runs:
+
+- thread-sensitive sync work (the ORM, sync middleware, sync views and signal receivers)
+  runs on a `ThreadPool` of at most ``DRF_ASYNC_THREADS`` reused threads (default 32). A
+  request takes one thread the first time it needs one and keeps it until it finishes, so
+  its queries and transactions stay on one connection, and a process holds at most that
+  many database connections, opened and closed per ``CONN_MAX_AGE``/``CONN_HEALTH_CHECKS``;
+- Django's bookkeeping receivers of ``request_started`` (``reset_queries``,
+  ``close_old_connections``) run on the request's thread when it takes one, before its
+  first sync call; ``response.close()`` (which sends ``request_finished``) runs on that
+  thread in one hop, or on the loop when the request never took a thread, its response
+  holds no resources and no other receiver is connected: a request that does no sync work
+  costs no thread hop at all;
+- a client disconnect cancels the view, as in Django; a thread a cancelled request held
+  has its connections checked (an open transaction is rolled back) before it is reused.
+
+Everything else is Django's own code: middleware loading, `ASGIRequest`, body spooling past
+``FILE_UPLOAD_MAX_MEMORY_SIZE``, ``root_path``/``FORCE_SCRIPT_NAME``, `send_response()` for
+plain, streaming and file responses. `AsyncHandler` also answers the ASGI ``lifespan``
+protocol: at shutdown it closes its threads' database connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import inspect
+import queue
+import sys
+import threading
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping
+from contextlib import closing
+from typing import Any
+
+import django
+from asgiref.sync import SyncToAsync, ThreadSensitiveContext, iscoroutinefunction, sync_to_async
+from django.conf import settings
+from django.core import signals
+from django.core.cache import close_caches
+from django.core.exceptions import RequestAborted, SynchronousOnlyOperation
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.core.handlers.base import reset_urlconf
+from django.db import close_old_connections, connections, reset_queries
+from django.http.response import HttpResponseBase
+from django.urls import set_script_prefix
+
+from .utils import is_inline
+
+__all__ = ["AsyncHandler", "ThreadPool", "get_asgi_application"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+DEFAULT_THREADS = 32
+
+# Receivers Django connects to the request signals that only look after the calling
+# thread's database connections and queries log, or the request context's caches and
+# urlconf: they have nothing to do on a thread the request never used.
+_STARTED_BOOKKEEPING = frozenset({reset_queries, close_old_connections})
+_FINISHED_BOOKKEEPING = frozenset({close_old_connections, close_caches, reset_urlconf})
+
+# asgiref >= 3.13 lets a ThreadSensitiveContext use a caller-owned executor.
+_CONTEXT_TAKES_EXECUTOR = "executor" in inspect.signature(ThreadSensitiveContext).parameters
+
+# The lane of the request being handled, for the bookkeeping methods.
+_current_lane: contextvars.ContextVar[Lane | None] = contextvars.ContextVar("drf_async_lane", default=None)
+
+
+def _restore_autocommit() -> None:
+    """
+    Roll back a transaction the request left open on this thread's connections. Django's
+    ``close_old_connections`` closes such a connection, except an in-memory SQLite one,
+    whose close() is a no-op; on a reused thread that transaction must not reach the
+    next request.
+    """
+    for conn in connections.all(initialized_only=True):
+        autocommit = conn.settings_dict["AUTOCOMMIT"]
+        if conn.connection is not None and not conn.in_atomic_block and conn.get_autocommit() != autocommit:
+            conn.rollback()
+            conn.set_autocommit(autocommit)
+
+
+def _finish_thread() -> None:
+    """Connection bookkeeping for a request that ended without ``request_finished``."""
+    close_old_connections()
+    _restore_autocommit()
+
+
+def _close_on_thread(response: HttpResponseBase) -> None:
+    response.close()
+    _restore_autocommit()
+
+
+def _request_finished_on_thread(sender: type) -> None:
+    signals.request_finished.send(sender=sender)
+    _restore_autocommit()
+
+
+def _rendered(response: Any) -> Callable[[], Awaitable[Any]]:
+    async def render() -> Any:
+        return response
+
+    return render
+
+
+def get_asgi_application() -> AsyncHandler:
+    """
+    The public interface to Django's ASGI support, returning an `AsyncHandler`: the
+    drop-in for `django.core.asgi.get_asgi_application()`.
+    """
+    django.setup(set_prefix=False)
+    return AsyncHandler()
+
+
+class _Worker(threading.Thread):
+    """One pooled thread: runs the work items of the lane it is bound to, in order."""
+
+    def __init__(self, pool: ThreadPool, name: str) -> None:
+        super().__init__(name=name, daemon=True)
+        self.pool = pool
+        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def run(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            future, fn, args, kwargs = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:
+                future.set_exception(exc)
+                del exc
+            else:
+                future.set_result(result)
+            del item, future, fn, args, kwargs
+
+
+class Lane(concurrent.futures.Executor):
+    """
+    The thread-sensitive executor of one request. It takes a thread from its `ThreadPool`
+    on the first call submitted to it (waiting, first come first served, while the pool is
+    exhausted), runs every later call on that same thread, one at a time, and gives the
+    thread back when the request closes it.
+    """
+
+    def __init__(self, pool: ThreadPool) -> None:
+        self._pool = pool
+        self._lock = threading.Lock()
+        self._worker: _Worker | None = None
+        self._pending: list[Any] = []
+        self._waiting = False
+        self._closed = False
+        # A sync callable to run on the thread before anything else, once it is taken.
+        self.on_bind: Callable[[], Any] | None = None
+
+    @property
+    def bound(self) -> bool:
+        """True once the request has taken a thread."""
+        return self._worker is not None
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        item = (future, fn, args, kwargs)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("cannot run sync code for a request that has finished")
+            if self._worker is not None:
+                self._worker.queue.put(item)
+                return future
+            self._pending.append(item)
+            if self._waiting:
+                return future
+            worker = self._pool._acquire(self)
+            if worker is None:
+                self._waiting = True
+                return future
+            self._bind_locked(worker)
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        # The handler owns the lane's lifetime (see close()); asgiref < 3.13 calls this
+        # when the ThreadSensitiveContext exits.
+        pass
+
+    def close(self, cleanup: Callable[[], Any] | None = None) -> None:
+        """
+        Finish the lane: run *cleanup* on its thread after any call still queued there,
+        then return the thread to the pool. Never blocks the caller.
+        """
+        with self._lock:
+            self._closed = True
+            worker, self._worker = self._worker, None
+            pending, self._pending = self._pending, []
+            waiting = self._waiting
+        if waiting:
+            self._pool._forget(self)
+        for future, *_ in pending:
+            future.cancel()
+        if worker is not None:
+            if cleanup is None:
+                self._pool._release(worker)
+            else:
+                worker.queue.put((concurrent.futures.Future(), self._cleanup_and_release, (worker, cleanup), {}))
+
+    def _bind(self, worker: _Worker) -> None:
+        with self._lock:
+            if self._closed:
+                closed = True
+            else:
+                closed = False
+                self._bind_locked(worker)
+        if closed:
+            self._pool._release(worker)
+
+    def _bind_locked(self, worker: _Worker) -> None:
+        self._worker = worker
+        self._waiting = False
+        if self.on_bind is not None:
+            worker.queue.put((concurrent.futures.Future(), self.on_bind, (), {}))
+        for item in self._pending:
+            worker.queue.put(item)
+        self._pending = []
+
+    def _cleanup_and_release(self, worker: _Worker, cleanup: Callable[[], Any]) -> None:
+        try:
+            cleanup()
+        finally:
+            self._pool._release(worker)
+
+
+class ThreadPool:
+    """
+    At most *max_threads* threads, started on demand and reused, each serving one request
+    (`Lane`) at a time.
+    """
+
+    def __init__(self, max_threads: int, name: str = "drf_async") -> None:
+        if max_threads < 1:
+            raise ValueError("max_threads must be at least 1")
+        self.max_threads = max_threads
+        self.name = name
+        self._lock = threading.Lock()
+        self._threads: list[_Worker] = []
+        self._idle: list[_Worker] = []
+        self._waiting: deque[Lane] = deque()
+
+    @property
+    def threads(self) -> int:
+        """How many threads the pool has started."""
+        return len(self._threads)
+
+    def lane(self) -> Lane:
+        return Lane(self)
+
+    def _acquire(self, lane: Lane) -> _Worker | None:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+            if len(self._threads) < self.max_threads:
+                worker = _Worker(self, f"{self.name}_{len(self._threads)}")
+                self._threads.append(worker)
+                worker.start()
+                return worker
+            self._waiting.append(lane)
+            return None
+
+    def _release(self, worker: _Worker) -> None:
+        with self._lock:
+            if worker not in self._threads:
+                # The pool was shut down while this thread served a request.
+                stop = True
+            else:
+                stop = False
+                lane = self._waiting.popleft() if self._waiting else None
+                if lane is None:
+                    self._idle.append(worker)
+                    return
+        if stop:
+            self._stop(worker)
+        else:
+            lane._bind(worker)
+
+    def _forget(self, lane: Lane) -> None:
+        with self._lock:
+            try:
+                self._waiting.remove(lane)
+            except ValueError:
+                pass
+
+    def shutdown(self) -> list[concurrent.futures.Future[Any]]:
+        """
+        Stop the threads: idle ones now, busy ones when their request ends, each after
+        closing its database connections. Returns futures for the idle threads' exits;
+        the pool starts new threads if it is used again.
+        """
+        with self._lock:
+            idle, self._threads, self._idle = self._idle, [], []
+        return [self._stop(worker) for worker in idle]
+
+    def _stop(self, worker: _Worker) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        worker.queue.put((future, connections.close_all, (), {}))
+        worker.queue.put(None)
+        return future
+
+
+class _LaneContext(ThreadSensitiveContext):
+    """
+    `ThreadSensitiveContext` routed to a `Lane` on asgiref < 3.13, whose contexts cannot
+    take an executor: the lane is registered where `SyncToAsync` looks a context's executor
+    up, and unregistered before asgiref's exit would shut it down.
+    """
+
+    def __init__(self, lane: Lane) -> None:
+        super().__init__()
+        self.lane = lane
+
+    async def __aenter__(self) -> _LaneContext:
+        await super().__aenter__()
+        if self.token is not None:
+            SyncToAsync.context_to_thread_executor[self] = self.lane
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        SyncToAsync.context_to_thread_executor.pop(self, None)
+        await super().__aexit__(*exc_info)
+
+
+def _thread_sensitive_context(lane: Lane) -> ThreadSensitiveContext:
+    if _CONTEXT_TAKES_EXECUTOR:
+        return ThreadSensitiveContext(executor=lane)  # type: ignore[call-arg]
+    return _LaneContext(lane)
+
+
+def _only(signal: Any, sender: type, receivers: frozenset[Callable[..., Any]]) -> bool:
+    """True when every receiver *signal* has for *sender* is one of *receivers* (all sync)."""
+    # Signal._live_receivers() returns (sync, async) receivers since Django 5.0.
+    sync_receivers, async_receivers = signal._live_receivers(sender)
+    return not async_receivers and all(receiver in receivers for receiver in sync_receivers)
+
+
+class AsyncHandler(ASGIHandler):
+    """
+    Django's `ASGIHandler` with pooled, reused threads for thread-sensitive sync work and
+    request bookkeeping that costs at most one thread hop (none when nothing needs one).
+    """
+
+    def __init__(self, max_threads: int | None = None) -> None:
+        super().__init__()
+        if max_threads is None:
+            max_threads = getattr(settings, "DRF_ASYNC_THREADS", DEFAULT_THREADS)
+        self.thread_pool = ThreadPool(max_threads, name=f"{type(self).__name__}")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.lifespan(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            # Django's own error for other protocols.
+            await super().__call__(scope, receive, send)
+            return
+        lane = self.thread_pool.lane()
+        token = _current_lane.set(lane)
+        # Connection bookkeeping if the request ends without its finish hop (an error, a
+        # cancellation): the thread is reused, so no transaction may outlive the request.
+        cleanup: Callable[[], Any] | None = _finish_thread
+        try:
+            async with _thread_sensitive_context(lane):
+                await self.handle(scope, receive, send)
+            cleanup = None
+        finally:
+            _current_lane.reset(token)
+            lane.close(cleanup)
+
+    # Mirrors `ASGIHandler.handle()` of Django 5.2 and 6.0 (the body file closed on every
+    # path, as in 6.0); only the request bookkeeping and the disconnect watch differ.
+    # tests/test_handler.py pins the behaviour against Django's handler.
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle the ASGI request; called by `__call__()` inside the request's lane."""
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        with closing(body_file):
+            set_script_prefix(get_script_prefix(scope))
+            await self.arequest_started(scope)
+            request, error_response = self.create_request(scope, body_file)
+            if request is None:
+                await self.send_response(error_response, send)
+                await self.aclose_response(error_response)
+                return
+            response = await self.get_response_until_disconnect(request, receive, send)
+            if response is None:
+                await self.arequest_finished()
+            else:
+                await self.aclose_response(response)
+
+    async def get_response_until_disconnect(self, request: Any, receive: Receive, send: Send) -> Any:
+        """
+        Get the response and send it, cancelling both when the client disconnects. Returns
+        the response, or None when the client left before the view returned one.
+        """
+        task = asyncio.current_task()
+        assert task is not None
+        abort: list[BaseException] = []
+        finished = False
+
+        def watch(listener: asyncio.Future[None]) -> None:
+            # Runs soon after the listener ends, which may be after this method returned.
+            if finished or listener.cancelled():
+                return
+            abort.append(listener.exception() or RequestAborted())
+            task.cancel()
+
+        listener = asyncio.ensure_future(self.listen_for_disconnect(receive))
+        listener.add_done_callback(watch)
+        response = None
+        try:
+            response = await self.run_get_response(request)
+            await self.send_response(response, send)
+        except asyncio.CancelledError:
+            if not abort:
+                raise
+            if sys.version_info >= (3, 11):
+                task.uncancel()
+            if not isinstance(abort[0], RequestAborted):
+                # An invalid ASGI message instead of http.disconnect: Django's handler
+                # lets its AssertionError propagate.
+                raise abort[0] from None
+        finally:
+            finished = True
+            listener.cancel()
+        return response
+
+    def make_view_atomic(self, view: Callable[..., Any]) -> Callable[..., Any]:
+        """
+        Django's hook that wraps each view before the call. Django renders a response that
+        has a `render()` method (DRF's `Response` is a `SimpleTemplateResponse`) in a thread;
+        an async view's response whose renderer is pure (JSON) is rendered here, on the loop.
+        """
+        view = super().make_view_atomic(view)
+        if not iscoroutinefunction(view) or self._template_response_middleware:
+            return view
+
+        async def render_inline(request: Any, *args: Any, **kwargs: Any) -> Any:
+            response = await view(request, *args, **kwargs)
+            renderer = getattr(response, "accepted_renderer", None)
+            if renderer is not None and not getattr(response, "is_rendered", True) and is_inline(renderer.render):
+                try:
+                    response.render()
+                except SynchronousOnlyOperation:
+                    return response
+                # Rendered: Django awaits this no-op instead of calling render() in a thread.
+                response.render = _rendered(response)
+            return response
+
+        return render_inline
+
+    async def run_get_response(self, request: Any) -> Any:
+        response = await super().run_get_response(request)
+        response.__dict__.pop("render", None)  # back to the class's render()
+        return response
+
+    # Request bookkeeping
+
+    async def arequest_started(self, scope: Scope) -> None:
+        """
+        Send ``request_started``. When only Django's connection bookkeeping listens, it is
+        deferred to the moment the request takes a thread, and runs there (no hop).
+        """
+        signal = signals.request_started
+        if _only(signal, type(self), _STARTED_BOOKKEEPING):
+            lane = self._lane()
+            if lane is not None and not lane.bound:
+                sender = type(self)
+                lane.on_bind = lambda: signal.send(sender=sender, scope=scope)
+                return
+        await signal.asend(sender=type(self), scope=scope)
+
+    async def aclose_response(self, response: HttpResponseBase) -> None:
+        """
+        Close *response*, which sends ``request_finished``: on the loop when the request
+        never took a thread and nothing but Django's bookkeeping listens, else in one hop.
+        """
+        if self._finish_inline() and self._close_is_cheap(response):
+            response.close()
+        else:
+            await sync_to_async(_close_on_thread)(response)
+
+    async def arequest_finished(self) -> None:
+        """Send ``request_finished`` for a request that ended without a response."""
+        if self._finish_inline():
+            signals.request_finished.send(sender=type(self))
+        elif self._lane() is not None:
+            await sync_to_async(_request_finished_on_thread)(type(self))
+        else:
+            await signals.request_finished.asend(sender=type(self))
+
+    def _close_is_cheap(self, response: HttpResponseBase) -> bool:
+        """
+        True when `response.close()` only closes the request (its spooled body and uploaded
+        files, which Django's handler closes on the loop too) and sends ``request_finished``.
+        """
+        if type(response).close is not HttpResponseBase.close:
+            return False
+        request_close = self.request_class.close
+        return all(getattr(closer, "__func__", None) is request_close for closer in response._resource_closers)
+
+    def _finish_inline(self) -> bool:
+        lane = self._lane()
+        return (
+            lane is not None
+            and not lane.bound
+            and _only(signals.request_finished, type(self), _FINISHED_BOOKKEEPING)
+        )
+
+    def _lane(self) -> Lane | None:
+        lane = _current_lane.get()
+        return lane if lane is not None and lane._pool is self.thread_pool else None
+
+    # Lifespan
+
+    async def lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """
+        Answer the ASGI lifespan protocol: nothing to do at startup; at shutdown, close the
+        database connections the pooled threads hold and stop the threads.
+        """
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def aclose(self) -> None:
+        """Close the pooled threads' database connections and stop the threads."""
+        futures = self.thread_pool.shutdown()
+        if futures:
+            await asyncio.gather(*(asyncio.wrap_future(f) for f in futures), return_exceptions=True)
