@@ -358,3 +358,19 @@ def test_djangos_stock_asgi_handler_is_served():
         assert wait_for(lambda: marker.exists() and marker.read_text() == "cancelled", 3)
     finally:
         server.stop()
+
+
+def test_uvloop_worker_serves():
+    """AiohttpUVLoopWorker serves on a uvloop event loop; AiohttpWorker on asyncio's own."""
+    pytest.importorskip("uvloop")
+    server = Gunicorn(worker="drf_async.worker.AiohttpUVLoopWorker")
+    try:
+        response, body = get(server, "/scope/")
+        assert response.status == 200 and json.loads(body)["loop"] == "uvloop"
+    finally:
+        server.stop()
+
+
+def test_plain_worker_runs_asyncio_loop(server):
+    response, body = get(server, "/scope/")
+    assert json.loads(body)["loop"].startswith("asyncio")

@@ -67,6 +67,7 @@ async def scope(request):
             "path_info": request.path_info,
             "http_version": request.scope["http_version"],
             "x_multi": request.headers.get("X-Multi"),
+            "loop": type(asyncio.get_running_loop()).__module__,
         }
     )
 
