@@ -1,0 +1,498 @@
+"""
+drf_async.generics against rest_framework.generics: a port of the behaviours of DRF's
+tests/test_generics.py, each run on the sync DRF view and its async twin with the same
+assertions, plus the sync/async hook rules, query counts and thread hops.
+"""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import SyncToAsync, async_to_sync, iscoroutinefunction
+from django.db import connection
+from django.shortcuts import get_object_or_404
+from django.test.utils import CaptureQueriesContext
+from rest_framework import generics, renderers, serializers
+from rest_framework.test import APIRequestFactory
+
+from drf_async import generics as async_generics
+from drf_async.test import AsyncAPIRequestFactory
+from tests.models import BasicModel, ForeignKeySource, ForeignKeyTarget, SlugBasedModel
+from tests.twins import Seen, Twins, route, seen
+
+factory = APIRequestFactory()
+async_factory = AsyncAPIRequestFactory()
+SIDES = ["sync", "async"]
+# tests/settings.py has no template engine; the browsable API tests bring DRF's.
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True,
+              "OPTIONS": {"context_processors": ["django.template.context_processors.request"]}}]
+# Transaction control around drf_async's atomic writes; not part of what a view queries.
+TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "BEGIN", "COMMIT", "ROLLBACK")
+
+
+# Serializers
+
+
+class BasicSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BasicModel
+        fields = "__all__"
+
+
+class ForeignKeySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ForeignKeySource
+        fields = "__all__"
+
+
+class SlugSerializer(serializers.ModelSerializer):
+    slug = serializers.ReadOnlyField()
+
+    class Meta:
+        model = SlugBasedModel
+        fields = ("text", "slug")
+
+
+# Helpers shared by the other test modules
+
+
+def twin_classes(name: str, sync_base: type, async_base: type, **attrs) -> tuple[type, type]:
+    """A DRF class and its drf_async twin with the same attributes and the same name."""
+    return type(name, (sync_base,), dict(attrs)), type(name, (async_base,), dict(attrs))
+
+
+def twin_views(name: str, sync_base: type, async_base: type, pattern: str = "", **attrs) -> tuple[type, type]:
+    """`twin_classes()`, routed at /sync/<name>/<pattern> and /async/<name>/<pattern>."""
+    sync_cls, async_cls = twin_classes(name, sync_base, async_base, **attrs)
+    route(name, sync_cls.as_view(), async_cls.as_view(), pattern)
+    return sync_cls, async_cls
+
+
+def send(side: str, method: str, path: str, **kwargs) -> Seen:
+    """One request to the /<side>/<path> view through the matching client (WSGI or ASGI)."""
+    twins = Twins()
+    if side == "sync":
+        return seen(getattr(twins.sync_client, method)(f"/sync/{path}", **kwargs))
+    return seen(async_to_sync(getattr(twins.async_client, method))(f"/async/{path}", **kwargs))
+
+
+def call(side: str, view, method: str, data=None, **kwargs):
+    """Call a view function directly with a request built for its side; returns the rendered response."""
+    if side == "sync":
+        request = getattr(factory, method)("/", data, format="json") if data is not None else getattr(
+            factory, method)("/")
+        return view(request, **kwargs).render()
+    request = getattr(async_factory, method)("/", data, format="json") if data is not None else getattr(
+        async_factory, method)("/")
+    return async_to_sync(view)(request, **kwargs).render()
+
+
+def captured(side: str, view, method: str, data=None, **kwargs) -> tuple[object, list[str]]:
+    """`call()` under CaptureQueriesContext: (response, the SQL of every query but transaction control)."""
+    with CaptureQueriesContext(connection) as context:
+        response = call(side, view, method, data, **kwargs)
+    return response, [q["sql"] for q in context.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)]
+
+
+@pytest.fixture
+def hops(monkeypatch):
+    """Counts every sync_to_async call (each one is a thread hop)."""
+    calls = []
+    original = SyncToAsync.__call__
+
+    def counting(self, *args, **kwargs):
+        calls.append(self.func)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SyncToAsync, "__call__", counting)
+    return calls
+
+
+# Views (DRF's tests/test_generics.py)
+
+RootViews = twin_views("root", generics.ListCreateAPIView, async_generics.AsyncListCreateAPIView,
+                       queryset=BasicModel.objects.all(), serializer_class=BasicSerializer)
+InstanceViews = twin_views("instance", generics.RetrieveUpdateDestroyAPIView,
+                           async_generics.AsyncRetrieveUpdateDestroyAPIView, pattern=r"(?P<pk>[^/]+)/",
+                           queryset=BasicModel.objects.exclude(text="filtered out"), serializer_class=BasicSerializer)
+FKInstanceViews = twin_views("fk-instance", generics.RetrieveUpdateDestroyAPIView,
+                             async_generics.AsyncRetrieveUpdateDestroyAPIView, pattern=r"(?P<pk>[^/]+)/",
+                             queryset=ForeignKeySource.objects.all(), serializer_class=ForeignKeySerializer)
+SlugViews = twin_views("slug", generics.RetrieveUpdateDestroyAPIView,
+                       async_generics.AsyncRetrieveUpdateDestroyAPIView, pattern=r"(?P<slug>[^/]+)/",
+                       queryset=SlugBasedModel.objects.all(), serializer_class=SlugSerializer, lookup_field="slug")
+
+
+@pytest.fixture
+def basics(db):
+    for text in ["foo", "bar", "baz", "filtered out"]:
+        BasicModel.objects.create(text=text)
+    return list(BasicModel.objects.order_by("id"))
+
+
+def test_get_root_view_lists_objects_like_drf(basics):
+    """GET on ListCreateAPIView lists every object, with DRF's status, data and headers."""
+    got = Twins().same("get", "root")
+    assert got.status == 200
+    assert got.data == [{"id": obj.id, "text": obj.text} for obj in basics]
+
+
+@pytest.mark.parametrize("side", SIDES)
+def test_post_root_view_creates_an_object(side, basics):
+    """POST on ListCreateAPIView creates the row and answers 201 with it; the id is not settable."""
+    got = send(side, "post", "root/", data={"id": 999, "text": "foobar"}, format="json")
+    created = BasicModel.objects.get(text="foobar")
+    assert got.status == 201 and got.data == {"id": created.id, "text": "foobar"}
+    assert created.id != 999
+
+
+@pytest.mark.parametrize("side", SIDES)
+def test_post_form_data_creates_an_object(side, basics):
+    """A multipart POST (a browser form) is parsed and creates the row."""
+    got = send(side, "post", "root/", data={"text": "from a form"}, format="multipart")
+    assert got.status == 201 and BasicModel.objects.filter(text="from a form").exists()
+
+
+def test_post_invalid_data_is_a_400_like_drf(basics):
+    """Validation errors are DRF's 400 with the field errors, and nothing is written."""
+    got = Twins().same("post", "root", data={"text": "x" * 101}, format="json")
+    assert got.status == 400 and got.data == {"text": ["Ensure this field has no more than 100 characters."]}
+    assert BasicModel.objects.count() == 4
+
+
+@pytest.mark.parametrize("method", ["put", "delete", "patch"])
+def test_unsupported_methods_on_root_view_are_405_like_drf(basics, method):
+    """Methods the concrete view does not handle get DRF's 405 with the Allow header."""
+    got = Twins().same(method, "root", data={"text": "foobar"}, format="json")
+    assert got.status == 405 and got.headers["Allow"] == "GET, POST, HEAD, OPTIONS"
+
+
+def test_options_root_view_matches_drf(basics):
+    """OPTIONS describes the POST action's fields like DRF (names aside, they are the same)."""
+    got = Twins().same("options", "root")
+    assert got.status == 200 and got.data["actions"]["POST"]["text"]["max_length"] == 100
+
+
+def test_get_instance_view_retrieves_like_drf(basics):
+    """GET on RetrieveUpdateDestroyAPIView returns the one object."""
+    got = Twins().same("get", "instance", f"{basics[0].id}/")
+    assert got.status == 200 and got.data == {"id": basics[0].id, "text": "foo"}
+
+
+def test_get_instance_view_with_bad_pk_or_filtered_out_is_404_like_drf(basics):
+    """A pk of the wrong type, a missing row and a row the queryset excludes are all 404."""
+    client = Twins()
+    assert client.same("get", "instance", "a/").status == 404
+    assert client.same("get", "instance", "999999/").status == 404
+    assert client.same("put", "instance", f"{basics[3].id}/", data={"text": "foo"}, format="json").status == 404
+    assert client.same("patch", "instance", "999999/", data={"text": "foo"}, format="json").status == 404
+    assert not BasicModel.objects.filter(id=999999).exists()
+
+
+def test_post_instance_view_is_405_like_drf(basics):
+    """POST is not allowed on a RetrieveUpdateDestroyAPIView."""
+    got = Twins().same("post", "instance", f"{basics[0].id}/", data={"text": "foobar"}, format="json")
+    assert got.status == 405 and got.data == {"detail": 'Method "POST" not allowed.'}
+
+
+@pytest.mark.parametrize("side", SIDES)
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_put_and_patch_instance_view_update_the_object(side, method, basics):
+    """PUT and PATCH update the row and answer with it; the id in the body is ignored."""
+    pk = basics[0].id
+    got = send(side, method, f"instance/{pk}/", data={"id": 999, "text": "foobar"}, format="json")
+    assert got.status == 200 and got.data == {"id": pk, "text": "foobar"}
+    assert BasicModel.objects.get(id=pk).text == "foobar"
+
+
+@pytest.mark.parametrize("side", SIDES)
+def test_delete_instance_view_deletes_the_object(side, basics):
+    """DELETE removes the row and answers 204 with an empty body."""
+    got = send(side, "delete", f"instance/{basics[0].id}/")
+    assert got.status == 204 and got.data == b""
+    assert list(BasicModel.objects.values_list("text", flat=True).order_by("id")) == ["bar", "baz", "filtered out"]
+
+
+@pytest.mark.parametrize("side", SIDES)
+def test_put_to_deleted_instance_is_404(side, basics):
+    """PUT to a row deleted meanwhile is a 404, not a create."""
+    pk = basics[0].id
+    basics[0].delete()
+    assert send(side, "put", f"instance/{pk}/", data={"text": "foobar"}, format="json").status == 404
+    assert not BasicModel.objects.filter(id=pk).exists()
+
+
+def test_lookup_field_slug_retrieves_like_drf(db):
+    """`lookup_field = "slug"` looks the object up by the slug URL kwarg."""
+    SlugBasedModel.objects.create(text="foo", slug="test-slug")
+    got = Twins().same("get", "slug", "test-slug/")
+    assert got.status == 200 and got.data == {"text": "foo", "slug": "test-slug"}
+
+
+@pytest.mark.parametrize("side", SIDES)
+def test_fk_instance_view_updates_the_relation(side, db):
+    """A PUT can point a ForeignKey at another target."""
+    first, second = ForeignKeyTarget.objects.create(name="a"), ForeignKeyTarget.objects.create(name="b")
+    source = ForeignKeySource.objects.create(name="s", target=first)
+    got = send(side, "put", f"fk-instance/{source.id}/", data={"name": "s2", "target": second.id}, format="json")
+    assert got.status == 200 and got.data == {"id": source.id, "name": "s2", "target": second.id}
+    assert ForeignKeySource.objects.get(id=source.id).target == second
+
+
+def test_lookup_url_kwarg_missing_fails_with_drfs_message(basics):
+    """A URL conf without the lookup kwarg fails with DRF's assertion, naming the fix."""
+    _, async_cls = twin_classes("NoKwarg", generics.RetrieveAPIView, async_generics.AsyncRetrieveAPIView,
+                                queryset=BasicModel.objects.all(), serializer_class=BasicSerializer)
+    with pytest.raises(AssertionError, match='named "pk". Fix your URL conf'):
+        call("async", async_cls.as_view(), "get")
+
+
+def test_missing_queryset_fails_with_drfs_message(db):
+    """No queryset and no get_queryset(): DRF's assertion, on the async path too."""
+    _, async_cls = twin_classes("NoQueryset", generics.ListAPIView, async_generics.AsyncListAPIView,
+                                serializer_class=BasicSerializer)
+    with pytest.raises(AssertionError, match="should either include a `queryset` attribute"):
+        call("async", async_cls.as_view(), "get")
+
+
+# Overridden hooks: sync (as copied from a DRF project) or async
+
+
+def _sync_get_object(self):
+    return get_object_or_404(BasicModel.objects.all(), id=int(self.kwargs["pk"]))
+
+
+async def _async_get_object(self):
+    return await BasicModel.objects.aget(id=int(self.kwargs["pk"]))
+
+
+def _sync_get_queryset(self):
+    return BasicModel.objects.filter(text__startswith="b")
+
+
+async def _async_get_queryset(self):
+    return BasicModel.objects.filter(text__startswith="b")
+
+
+def _sync_serializer_class(self):
+    return SlugSerializer if self.request.method == "POST" else BasicSerializer
+
+
+async def _async_serializer_class(self):
+    return BasicSerializer
+
+
+HOOKED = {
+    "def get_object": ({"get_object": _sync_get_object}, {"get_object": _sync_get_object}),
+    "async def get_object": ({"get_object": _sync_get_object}, {"get_object": _async_get_object}),
+    "def get_queryset": ({"get_queryset": _sync_get_queryset}, {"get_queryset": _sync_get_queryset}),
+    "async def get_queryset": ({"get_queryset": _sync_get_queryset}, {"get_queryset": _async_get_queryset}),
+    "async def aget_queryset": ({"get_queryset": _sync_get_queryset}, {"aget_queryset": _async_get_queryset}),
+    "async def get_serializer_class": ({}, {"get_serializer_class": _async_serializer_class}),
+}
+
+
+@pytest.mark.parametrize("hook", list(HOOKED))
+def test_overridden_hooks_sync_or_async_give_drfs_answers(hook, basics):
+    """get_object/get_queryset/aget_queryset/get_serializer_class as def or async def: DRF's answers."""
+    sync_attrs, async_attrs = HOOKED[hook]
+    common = dict(serializer_class=BasicSerializer, queryset=BasicModel.objects.all())
+    sync_view = type("Hooked", (generics.RetrieveUpdateDestroyAPIView,), {**common, **sync_attrs}).as_view()
+    async_base = async_generics.AsyncRetrieveUpdateDestroyAPIView
+    async_view = type("Hooked", (async_base,), {**common, **async_attrs}).as_view()
+    answers = []
+    for obj in basics:
+        sync_response = call("sync", sync_view, "get", pk=obj.id)
+        async_response = call("async", async_view, "get", pk=obj.id)
+        assert (async_response.status_code, async_response.data) == (sync_response.status_code, sync_response.data)
+        answers.append(async_response.status_code)
+    assert 200 in answers
+    target = basics[1]  # "bar": found whichever queryset applies
+    response = call("async", async_view, "patch", {"text": "bar!"}, pk=target.id)
+    assert response.status_code == 200 and response.data == {"id": target.id, "text": "bar!"}
+    assert BasicModel.objects.get(id=target.id).text == "bar!"
+
+
+@pytest.mark.parametrize("get_queryset", [_sync_get_queryset, _async_get_queryset], ids=["def", "async-def"])
+def test_overridden_get_queryset_filters_the_list(get_queryset, basics):
+    """A def or async def get_queryset() on a list view decides what is listed."""
+    view = type("Filtered", (async_generics.AsyncListAPIView,), dict(
+        serializer_class=BasicSerializer, get_queryset=get_queryset)).as_view()
+    assert [row["text"] for row in call("async", view, "get").data] == ["bar", "baz"]
+
+
+@pytest.mark.parametrize("side", SIDES)
+def test_sync_get_serializer_class_override_picks_serializer_per_method(side, basics):
+    """A DRF-style get_serializer_class() choosing per request method is used for each action."""
+    base = generics.ListCreateAPIView if side == "sync" else async_generics.AsyncListCreateAPIView
+    view = type("Dynamic", (base,), dict(queryset=SlugBasedModel.objects.all(),
+                                         get_serializer_class=_sync_serializer_class)).as_view()
+    response = call(side, view, "post", {"text": "t", "slug": "ignored"})
+    assert response.status_code == 201 and response.data == {"text": "t", "slug": ""}
+
+
+class InclusiveFilterBackend:
+    def filter_queryset(self, request, queryset, view):
+        return queryset.filter(text="foo")
+
+
+class AsyncExclusiveFilterBackend:
+    async def filter_queryset(self, request, queryset, view):
+        return queryset.filter(text="other")
+
+
+FilteredViews = twin_views("filtered-list", generics.ListAPIView, async_generics.AsyncListAPIView,
+                           queryset=BasicModel.objects.all(), serializer_class=BasicSerializer,
+                           filter_backends=(InclusiveFilterBackend,))
+twin_views("filtered-instance", generics.RetrieveAPIView, async_generics.AsyncRetrieveAPIView,
+           pattern=r"(?P<pk>[^/]+)/", queryset=BasicModel.objects.all(), serializer_class=BasicSerializer,
+           filter_backends=(InclusiveFilterBackend,))
+
+
+def test_filter_backend_applied_to_list_and_instance_like_drf(basics):
+    """A view's filter backends filter the list and make filtered-out instances 404."""
+    client = Twins()
+    assert client.same("get", "filtered-list").data == [{"id": basics[0].id, "text": "foo"}]
+    assert client.same("get", "filtered-instance", f"{basics[0].id}/").status == 200
+    assert client.same("get", "filtered-instance", f"{basics[1].id}/").status == 404
+
+
+def test_async_filter_backend_is_awaited_on_list_and_instance(basics):
+    """An `async def filter_queryset` backend filters the list and the get_object() lookup."""
+    list_view = async_generics.AsyncListAPIView.as_view(
+        queryset=BasicModel.objects.all(), serializer_class=BasicSerializer,
+        filter_backends=[InclusiveFilterBackend, AsyncExclusiveFilterBackend])
+    assert call("async", list_view, "get").data == []
+    detail_view = async_generics.AsyncRetrieveAPIView.as_view(
+        queryset=BasicModel.objects.all(), serializer_class=BasicSerializer,
+        filter_backends=[AsyncExclusiveFilterBackend])
+    assert call("async", detail_view, "get", pk=basics[0].id).status_code == 404
+
+
+def test_browsable_api_renders_m2m_form_for_async_view(db, settings):
+    """The browsable API renders a list view's HTML, forms included (DRF's m2m regression)."""
+    settings.TEMPLATES = TEMPLATES
+    view = type("Html", (async_generics.AsyncListCreateAPIView,), dict(
+        queryset=ForeignKeySource.objects.all(), serializer_class=ForeignKeySerializer,
+        renderer_classes=(renderers.BrowsableAPIRenderer, renderers.JSONRenderer))).as_view()
+    ForeignKeySource.objects.create(name="s", target=ForeignKeyTarget.objects.create(name="t"))
+    response = async_to_sync(view)(async_factory.get("/", HTTP_ACCEPT="text/html"))
+    response.render()
+    assert response.status_code == 200 and b"<form" in response.content and b'name="target"' in response.content
+
+
+def test_concrete_views_are_coroutine_views_with_drfs_allowed_methods():
+    """Every Async*APIView's as_view() is a coroutine function and allows DRF's methods."""
+    pairs = [(name, getattr(generics, name.removeprefix("Async"))) for name in async_generics.__all__
+             if name != "AsyncGenericAPIView"]
+    assert len(pairs) == 9
+    for name, drf_cls in pairs:
+        async_cls = getattr(async_generics, name)
+        assert iscoroutinefunction(async_cls.as_view(queryset=BasicModel.objects.all()))
+        assert async_cls().allowed_methods == drf_cls().allowed_methods, name
+
+
+def test_generic_view_is_subscriptable_like_drf():
+    """`AsyncGenericAPIView[Model]` works for type annotations, as DRF's `__class_getitem__` allows."""
+    assert async_generics.AsyncListAPIView[BasicModel] is async_generics.AsyncListAPIView
+
+
+def test_get_serializer_passes_drfs_context(basics):
+    """aget_object() and the serializer see request, format and view in the context, as DRF's."""
+    seen_context = {}
+
+    class Context(serializers.ModelSerializer):
+        class Meta:
+            model = BasicModel
+            fields = "__all__"
+
+        def to_representation(self, instance):
+            seen_context.update(self.context)
+            return super().to_representation(instance)
+
+    view = async_generics.AsyncRetrieveAPIView.as_view(queryset=BasicModel.objects.all(), serializer_class=Context)
+    assert call("async", view, "get", pk=basics[0].id).status_code == 200
+    assert set(seen_context) == {"request", "format", "view"}
+
+
+# Query counts: exactly what the sync twin issues
+
+
+QUERY_CASES = [  # DRF's test_generics.py asserts these counts for the sync views
+    ("list", "get", RootViews, None, False, 1),
+    ("create", "post", RootViews, {"text": "new"}, False, 1),
+    ("retrieve", "get", InstanceViews, None, True, 1),
+    ("update", "put", InstanceViews, {"text": "changed"}, True, 2),
+    ("partial_update", "patch", InstanceViews, {"text": "changed"}, True, 2),
+    ("destroy", "delete", InstanceViews, None, True, 2),
+    ("invalid create", "post", RootViews, {"text": "x" * 101}, False, 0),
+    ("missing instance", "get", InstanceViews, None, "missing", 1),
+]
+
+
+class StepByStep:
+    """Async hooks that send every action down the step-by-step path (not DRF's action in one hop)."""
+
+    async def get_queryset(self):
+        return self.queryset.all()
+
+    async def get_serializer_class(self):
+        return self.serializer_class
+
+
+@pytest.mark.parametrize("path", ["one hop", "step by step"])
+@pytest.mark.parametrize("case", QUERY_CASES, ids=[case[0] for case in QUERY_CASES])
+def test_async_view_issues_the_queries_of_its_sync_twin(case, path, basics):
+    """The same SQL, in the same order, as the sync DRF view (savepoints of the atomic write aside)."""
+    _, method, (sync_cls, async_cls), data, detail, expected = case
+    if path == "step by step":
+        async_cls = type(async_cls.__name__, (StepByStep, async_cls), {})
+    results = []
+    for side, cls in (("sync", sync_cls), ("async", async_cls)):
+        pk = {"pk": 999999} if detail == "missing" else {"pk": basics[1].id} if detail else {}
+        response, sql = captured(side, cls.as_view(), method, data, **pk)
+        results.append((response.status_code, sql))
+        if method == "delete":  # put the row back for the other side
+            basics[1].save()
+        if method == "post":
+            BasicModel.objects.filter(text="new").delete()
+    (sync_status, sync_sql), (async_status, async_sql) = results
+    assert async_status == sync_status
+    assert len(async_sql) == len(sync_sql) == expected
+    # Statements match up to their parameters (an INSERT's values, a pk).
+    assert [sql.split(" WHERE")[0].split(" VALUES")[0] for sql in async_sql] == [
+        sql.split(" WHERE")[0].split(" VALUES")[0] for sql in sync_sql
+    ]
+
+
+def test_async_foreign_key_view_queries_like_sync(db):
+    """Retrieving and updating a FK source costs what it costs in DRF (the target lookup included)."""
+    target = ForeignKeyTarget.objects.create(name="t")
+    source = ForeignKeySource.objects.create(name="s", target=target)
+    sync_cls, async_cls = FKInstanceViews
+    counts = []
+    for side, cls in (("sync", sync_cls), ("async", async_cls)):
+        _, sql = captured(side, cls.as_view(), "put", {"name": "s2", "target": target.id}, pk=source.id)
+        counts.append(len(sql))
+    assert counts[0] == counts[1] == 3
+
+
+# Thread hops
+
+
+def test_sync_hooks_only_make_one_thread_hop_per_action(basics, hops):
+    """A view whose hooks are all sync runs DRF's action in one hop: list, retrieve, update."""
+    sync_cls, async_cls = InstanceViews
+    call("async", async_cls.as_view(), "get", pk=basics[0].id)
+    assert len(hops) == 1
+    call("async", async_cls.as_view(), "patch", {"text": "x"}, pk=basics[0].id)
+    assert len(hops) == 2
+    call("async", RootViews[1].as_view(), "get")
+    assert len(hops) == 3
+
+
+def test_async_hook_path_makes_one_hop_per_sync_step(basics, hops):
+    """With an async get_queryset, a list costs one hop for .data (the queryset is built on the loop)."""
+    view = type("AsyncQs", (async_generics.AsyncListAPIView,), dict(
+        serializer_class=BasicSerializer, get_queryset=_async_get_queryset)).as_view()
+    assert len(call("async", view, "get").data) == 2
+    assert len(hops) == 1
