@@ -52,7 +52,7 @@ from django.core.cache import close_caches
 from django.core.exceptions import RequestAborted, SynchronousOnlyOperation
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import reset_urlconf
-from django.db import close_old_connections, connections, reset_queries
+from django.db import close_old_connections, connections, reset_queries, transaction
 from django.http.response import HttpResponseBase
 from django.urls import set_script_prefix
 
@@ -115,6 +115,47 @@ def _rendered(response: Any) -> Callable[[], Awaitable[Any]]:
         return response
 
     return render
+
+
+def _atomic_view(view: Callable[..., Awaitable[Any]], aliases: list[str]) -> Callable[..., Awaitable[Any]]:
+    """*view* inside ``transaction.atomic()`` for each alias, opened and closed on the request's thread."""
+
+    async def atomic_view(request: Any, *args: Any, **kwargs: Any) -> Any:
+        blocks = [transaction.atomic(using=alias) for alias in aliases]
+        await sync_to_async(_enter_atomic)(blocks)
+        try:
+            response = await view(request, *args, **kwargs)
+        except BaseException:
+            # sync_to_async shields the thread's work: the rollback completes even if this
+            # task is cancelled again (a client that disconnects mid-request).
+            await sync_to_async(_exit_atomic)(blocks, *sys.exc_info())
+            raise
+        await sync_to_async(_exit_atomic)(blocks, None, None, None)
+        return response
+
+    return atomic_view
+
+
+def _enter_atomic(blocks: list[Any]) -> None:
+    for entered, block in enumerate(blocks):
+        try:
+            block.__enter__()
+        except BaseException:
+            _exit_atomic(blocks[:entered], *sys.exc_info())
+            raise
+
+
+def _exit_atomic(blocks: list[Any], exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+    """Leave the atomic blocks innermost first, each told of the exception (none: commit)."""
+    error: BaseException | None = None
+    for block in reversed(blocks):
+        try:
+            block.__exit__(exc_type, exc, tb)
+        except BaseException as failure:  # a failed commit: roll the outer blocks back
+            error = error or failure
+            exc_type, exc, tb = type(failure), failure, failure.__traceback__
+    if error is not None:
+        raise error
 
 
 def get_asgi_application() -> AsyncHandler:
@@ -451,12 +492,27 @@ class AsyncHandler(ASGIHandler):
 
     def make_view_atomic(self, view: Callable[..., Any]) -> Callable[..., Any]:
         """
-        Django's hook that wraps each view before the call. Django renders a response that
-        has a `render()` method (DRF's `Response` is a `SimpleTemplateResponse`) in a thread;
-        an async view's response whose renderer is pure (JSON) is rendered here, on the loop.
+        Django's hook that wraps each view before the call, extended for coroutine views:
+
+        - ``ATOMIC_REQUESTS``: Django refuses it for async views ("You cannot use
+          ATOMIC_REQUESTS with async views"), as its ASGI handler cannot tell which thread
+          the view's queries use. Here every sync call of a request runs on the request's
+          one pooled thread, so the transaction is opened there before the view and
+          committed, or rolled back on an exception, after it, as Django does for sync views;
+        - rendering: Django renders a response that has a `render()` method (DRF's
+          `Response` is a `SimpleTemplateResponse`) in a thread; an async view's response
+          whose renderer is pure (JSON) is rendered here, on the loop.
         """
-        view = super().make_view_atomic(view)
-        if not iscoroutinefunction(view) or self._template_response_middleware:
+        if not iscoroutinefunction(view):
+            return super().make_view_atomic(view)
+        non_atomic = getattr(view, "_non_atomic_requests", set())
+        aliases = [
+            alias for alias, settings_dict in connections.settings.items()
+            if settings_dict["ATOMIC_REQUESTS"] and alias not in non_atomic
+        ]
+        if aliases:
+            view = _atomic_view(view, aliases)
+        if self._template_response_middleware:
             return view
 
         async def render_inline(request: Any, *args: Any, **kwargs: Any) -> Any:

@@ -29,11 +29,12 @@ __all__ = ["AsyncAPIView"]
 
 
 class AsyncAPIView(APIView):
-    """
-    An `APIView` whose `dispatch()` is a coroutine: handlers are awaited before the
-    response is finalized, and the view function returned by `as_view()` is a coroutine
-    function, so Django's ASGI handler awaits it on the event loop.
-    """
+    # An `APIView` whose `dispatch()` is a coroutine: handlers are awaited before the
+    # response is finalized, and the view function returned by `as_view()` is a coroutine
+    # function, so Django's ASGI handler awaits it on the event loop.
+    #
+    # A comment, not a docstring: drf-spectacular describes an undocumented user view by
+    # the first docstring in its MRO before DRF's own classes, which would be this one.
 
     # DRF's initial() calls the sync check hooks; while it runs, they queue their async
     # twins here instead, and initial() awaits them in order once DRF's part is done.

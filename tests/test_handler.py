@@ -583,3 +583,47 @@ def test_thread_pool_rejects_zero_threads():
     """A pool needs at least one thread."""
     with pytest.raises(ValueError):
         ThreadPool(0)
+
+
+# ATOMIC_REQUESTS
+
+
+class CreatesUser(AsyncAPIView):
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+
+    async def post(self, request):
+        await User.objects.acreate(username=request.query_params["name"])
+        outcome = request.query_params.get("then")
+        if outcome == "invalid":
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError({"name": ["Changed my mind."]})
+        if outcome == "crash":
+            raise ZeroDivisionError
+        return Response({"created": True}, status=201)
+
+
+urls.urlpatterns += [path("handler/atomic/", CreatesUser.as_view())]
+
+
+@pytest.fixture
+def atomic_requests(monkeypatch):
+    from django.db import connections
+
+    monkeypatch.setitem(connections.settings["default"], "ATOMIC_REQUESTS", True)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("then, status, kept", [("ok", 201, True), ("invalid", 400, False), ("crash", 500, False)])
+async def test_atomic_requests_wrap_async_views_in_one_transaction(handler, atomic_requests, then, status, kept):
+    """
+    With ATOMIC_REQUESTS (which Django's ASGI handler refuses for async views) the view's
+    writes commit with a success, and roll back on an API error (DRF's set_rollback) or a crash.
+    """
+    exchange = Exchange(path="/handler/atomic/", method="POST", query_string=f"name=u-{then}&then={then}".encode())
+    await exchange.run(handler)
+    assert exchange.status == status
+    assert await User.objects.filter(username=f"u-{then}").aexists() is kept
+    # The thread is clean for the next request: autocommit, no transaction left open.
+    assert (await Exchange(path="/handler/orm/").run(handler)).status == 200
