@@ -2,15 +2,14 @@
 
 import asyncio
 
-from asgiref.sync import sync_to_async
-from django.http import Http404
-from rest_framework import permissions
+from rest_framework import filters, permissions
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.decorators import authentication_classes, permission_classes
+from rest_framework.decorators import action, authentication_classes, permission_classes
 from rest_framework.response import Response
 
 from drf_async.decorators import api_view
-from drf_async.views import AsyncAPIView
+from drf_async.pagination import AsyncPageNumberPagination
+from drf_async.viewsets import AsyncModelViewSet
 
 from .models import Note
 from .serializers import NoteSerializer
@@ -42,41 +41,40 @@ async def whoami(request):
     return Response({"username": request.user.username})
 
 
-class NoteList(AsyncAPIView):
-    """List the latest notes, or create one (authenticated)."""
+class IsOwnerOrReadOnly(permissions.BasePermission):
+    """Anyone may read; only a note's owner may change or delete it."""
 
+    message = "Only the owner may change this note."
+
+    async def has_object_permission(self, request, view, obj):
+        return request.method in permissions.SAFE_METHODS or obj.owner_id == request.user.pk
+
+
+class NotePagination(AsyncPageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class NoteViewSet(AsyncModelViewSet):
+    """Notes: anyone may list and read them; signed-in users write their own."""
+
+    queryset = Note.objects.select_related("owner")
+    serializer_class = NoteSerializer
     authentication_classes = [TokenAuthentication, SessionAuthentication]
-    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly, IsOwnerOrReadOnly]
+    pagination_class = NotePagination
+    filter_backends = [filters.SearchFilter, filters.OrderingFilter]
+    search_fields = ["title", "body"]
+    ordering_fields = ["created", "title"]
 
-    async def get(self, request):
-        notes = [note async for note in Note.objects.select_related("owner")[:50]]
-        return Response(NoteSerializer(notes, many=True).data)
+    async def perform_create(self, serializer):
+        await serializer.asave(owner=self.request.user)
 
-    async def post(self, request):
-        serializer = NoteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        await sync_to_async(serializer.save)(owner=request.user)
-        return Response(serializer.data, status=201)
-
-
-class NoteDetail(AsyncAPIView):
-    """Read a note; its owner may delete it."""
-
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
-    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
-
-    async def get_note(self, pk):
-        try:
-            return await Note.objects.select_related("owner").aget(pk=pk)
-        except Note.DoesNotExist:
-            raise Http404 from None
-
-    async def get(self, request, pk):
-        return Response(NoteSerializer(await self.get_note(pk)).data)
-
-    async def delete(self, request, pk):
-        note = await self.get_note(pk)
-        if note.owner_id != request.user.pk:
-            self.permission_denied(request, message="Only the owner may delete this note.")
-        await note.adelete()
-        return Response(status=204)
+    @action(detail=False)
+    async def mine(self, request):
+        """The signed-in user's own notes."""
+        if not request.user.is_authenticated:
+            self.permission_denied(request)
+        notes = [note async for note in self.queryset.filter(owner=request.user)]
+        return Response(await NoteSerializer(notes, many=True).adata)
