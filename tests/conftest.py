@@ -1,7 +1,7 @@
 import inspect
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -18,3 +18,17 @@ def pytest_pyfunc_call(pyfuncitem):
     kwargs = {name: pyfuncitem.funcargs[name] for name in names}
     async_to_sync(pyfuncitem.obj)(**kwargs)
     return True
+
+
+@pytest.fixture
+def hops(monkeypatch):
+    """Counts every sync_to_async call (each one is a thread hop)."""
+    calls = []
+    original = SyncToAsync.__call__
+
+    def counting(self, *args, **kwargs):
+        calls.append(self.func)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SyncToAsync, "__call__", counting)
+    return calls

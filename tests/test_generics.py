@@ -7,7 +7,7 @@ assertions, plus the sync/async hook rules, query counts and thread hops.
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import SyncToAsync, async_to_sync, iscoroutinefunction
+from asgiref.sync import async_to_sync, iscoroutinefunction
 from django.db import connection
 from django.shortcuts import get_object_or_404
 from django.test.utils import CaptureQueriesContext
@@ -91,20 +91,6 @@ def captured(side: str, view, method: str, data=None, **kwargs) -> tuple[object,
     with CaptureQueriesContext(connection) as context:
         response = call(side, view, method, data, **kwargs)
     return response, [q["sql"] for q in context.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)]
-
-
-@pytest.fixture
-def hops(monkeypatch):
-    """Counts every sync_to_async call (each one is a thread hop)."""
-    calls = []
-    original = SyncToAsync.__call__
-
-    def counting(self, *args, **kwargs):
-        calls.append(self.func)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(SyncToAsync, "__call__", counting)
-    return calls
 
 
 # Views (DRF's tests/test_generics.py)

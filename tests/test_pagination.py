@@ -14,12 +14,10 @@ from rest_framework.response import Response
 from drf_async import generics as async_generics
 from drf_async import pagination as async_pagination
 from drf_async.test import AsyncAPIRequestFactory
-from tests import test_generics
 from tests.models import Author, Book
 from tests.test_generics import call
 from tests.twins import Twins, route
 
-hops = test_generics.hops  # the thread-hop counting fixture
 async_factory = AsyncAPIRequestFactory()
 
 

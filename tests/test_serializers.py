@@ -16,12 +16,9 @@ from rest_framework.validators import UniqueValidator
 
 from drf_async.serializers import AsyncListSerializer, AsyncModelSerializer, AsyncSerializer
 from drf_async.viewsets import AsyncModelViewSet
-from tests import test_generics
 from tests.models import Author, Book, Tag
 from tests.test_generics import call, send
 from tests.twins import Twins, route
-
-hops = test_generics.hops  # the thread-hop counting fixture
 
 
 class AuthorSerializer(serializers.ModelSerializer):

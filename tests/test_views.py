@@ -9,7 +9,7 @@ import time
 
 import pytest
 import rest_framework
-from asgiref.sync import SyncToAsync, async_to_sync, iscoroutinefunction
+from asgiref.sync import async_to_sync, iscoroutinefunction
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
@@ -607,20 +607,6 @@ def test_mixed_sync_and_async_handlers_fail_at_as_view():
 
 
 # Thread hops
-
-
-@pytest.fixture
-def hops(monkeypatch):
-    """Counts every sync_to_async call (each one is a thread hop)."""
-    calls = []
-    original = SyncToAsync.__call__
-
-    def counting(self, *args, **kwargs):
-        calls.append(self.func)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(SyncToAsync, "__call__", counting)
-    return calls
 
 
 class Trivial(AsyncAPIView):
