@@ -2,6 +2,7 @@ import inspect
 
 import pytest
 from asgiref.sync import SyncToAsync, async_to_sync
+from django.urls import clear_script_prefix
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -32,3 +33,13 @@ def hops(monkeypatch):
 
     monkeypatch.setattr(SyncToAsync, "__call__", counting)
     return calls
+
+
+@pytest.fixture(autouse=True)
+def _fresh_script_prefix():
+    """
+    An async test's context changes flow back to the main thread through async_to_sync,
+    so a request served with a root_path would leave its script prefix to later tests.
+    """
+    yield
+    clear_script_prefix()
