@@ -6,8 +6,10 @@ throttles, exception handlers, handlers, queryset hooks…) is called through `a
 like Django's ``adapt_method_mode`` keeps that decision out of each call site.
 
 A sync callable is assumed to do I/O (the ORM, the cache) and runs in a thread, unless it
-is known to be pure CPU: DRF's own trivial policies are registered below, and users mark
-theirs with `inline`.
+is known to be pure CPU: DRF's own trivial policies are registered by `drf_async.views`,
+and users mark theirs with `inline`. This module imports neither Django's settings nor DRF,
+so `drf_async.handler` can be imported at the top of an asgi.py, before
+``DJANGO_SETTINGS_MODULE`` is set.
 """
 
 from __future__ import annotations
@@ -107,28 +109,3 @@ async def acall(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     if inspect.isawaitable(result):
         result = await result
     return result
-
-
-def _register_drf_builtins() -> None:
-    """DRF hooks that only read what is already in memory: no I/O, no hop."""
-    from rest_framework import permissions, renderers, views
-    from rest_framework.request import ForcedAuthentication
-
-    for func in (
-        permissions.BasePermission.has_permission,
-        permissions.BasePermission.has_object_permission,
-        permissions.AllowAny.has_permission,
-        permissions.IsAuthenticated.has_permission,
-        permissions.IsAdminUser.has_permission,
-        permissions.IsAuthenticatedOrReadOnly.has_permission,
-        ForcedAuthentication.authenticate,
-        views.exception_handler,
-        views.APIView.http_method_not_allowed,
-        # A QuerySet left in the data would query: that raises SynchronousOnlyOperation on
-        # the loop, and the handler then renders the response in a thread.
-        renderers.JSONRenderer.render,
-    ):
-        inline(func)
-
-
-_register_drf_builtins()

@@ -16,14 +16,15 @@ from django.db import connections
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.functional import classproperty
-from rest_framework import exceptions
-from rest_framework.request import Request, wrap_attributeerrors
+from rest_framework import exceptions, permissions, renderers
+from rest_framework.request import ForcedAuthentication, Request, wrap_attributeerrors
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
 
 from .authentication import authentication_mode
 from .permissions import ahas_object_permission, ahas_permission, permissions_mode
-from .utils import acall, is_async, is_inline, mode_of, run_in_thread
+from .utils import acall, inline, is_async, is_inline, mode_of, run_in_thread
 
 __all__ = ["AsyncAPIView"]
 
@@ -261,3 +262,25 @@ async def _aauthenticate(request: Request) -> None:
                 request.user, request.auth = user_auth_tuple
                 return
         request._not_authenticated()
+
+
+def _register_drf_builtins() -> None:
+    """DRF hooks that only read what is already in memory: no I/O, no hop (see `utils.inline`)."""
+    for func in (
+        permissions.BasePermission.has_permission,
+        permissions.BasePermission.has_object_permission,
+        permissions.AllowAny.has_permission,
+        permissions.IsAuthenticated.has_permission,
+        permissions.IsAdminUser.has_permission,
+        permissions.IsAuthenticatedOrReadOnly.has_permission,
+        ForcedAuthentication.authenticate,
+        drf_exception_handler,
+        APIView.http_method_not_allowed,
+        # A QuerySet left in the data would query: that raises SynchronousOnlyOperation on
+        # the loop, and the handler then renders the response in a thread.
+        renderers.JSONRenderer.render,
+    ):
+        inline(func)
+
+
+_register_drf_builtins()

@@ -627,3 +627,26 @@ async def test_atomic_requests_wrap_async_views_in_one_transaction(handler, atom
     assert await User.objects.filter(username=f"u-{then}").aexists() is kept
     # The thread is clean for the next request: autocommit, no transaction left open.
     assert (await Exchange(path="/handler/orm/").run(handler)).status == 200
+
+
+def test_handler_imports_before_settings_are_configured(tmp_path):
+    """Django's asgi.py template imports get_asgi_application before setting DJANGO_SETTINGS_MODULE."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "asgi_first.py").write_text(
+        "import os\n"
+        "from drf_async.handler import get_asgi_application\n"
+        "import drf_async.worker\n"
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'sampleapi.settings')\n"
+        "application = get_asgi_application()\n"
+        "print(type(application).__name__)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    result = subprocess.run([sys.executable, str(tmp_path / "asgi_first.py")], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "AsyncHandler"
