@@ -56,6 +56,7 @@ from django.db import close_old_connections, connections, reset_queries, transac
 from django.http.response import HttpResponseBase
 from django.urls import set_script_prefix
 
+from .middleware import adapt_pure_method, inline_pure_middleware
 from .utils import is_inline
 
 __all__ = ["AsyncHandler", "ThreadPool", "get_asgi_application"]
@@ -326,14 +327,13 @@ class ThreadPool:
         with self._lock:
             if worker not in self._threads:
                 # The pool was shut down while this thread served a request.
-                stop = True
+                lane = None
+            elif self._waiting:
+                lane = self._waiting.popleft()
             else:
-                stop = False
-                lane = self._waiting.popleft() if self._waiting else None
-                if lane is None:
-                    self._idle.append(worker)
-                    return
-        if stop:
+                self._idle.append(worker)
+                return
+        if lane is None:
             self._stop(worker)
         else:
             lane._bind(worker)
@@ -408,6 +408,19 @@ class AsyncHandler(ASGIHandler):
         if max_threads is None:
             max_threads = getattr(settings, "DRF_ASYNC_THREADS", DEFAULT_THREADS)
         self.thread_pool = ThreadPool(max_threads, name=f"{type(self).__name__}")
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        """Django's middleware loading; then Django's own pure middleware runs on the loop."""
+        super().load_middleware(is_async)
+        if is_async:
+            inline_pure_middleware(self._middleware_chain)
+
+    def adapt_method_mode(self, is_async: bool, method: Any, *args: Any, **kwargs: Any) -> Any:
+        """Django's sync/async adapter, except that a pure `process_view()` call runs inline."""
+        adapted = super().adapt_method_mode(is_async, method, *args, **kwargs)
+        if is_async and adapted is not method:
+            return adapt_pure_method(method, adapted)
+        return adapted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -505,7 +518,7 @@ class AsyncHandler(ASGIHandler):
         """
         if not iscoroutinefunction(view):
             return super().make_view_atomic(view)
-        non_atomic = getattr(view, "_non_atomic_requests", set())
+        non_atomic: set[str] = getattr(view, "_non_atomic_requests", set())
         aliases = [
             alias for alias, settings_dict in connections.settings.items()
             if settings_dict["ATOMIC_REQUESTS"] and alias not in non_atomic

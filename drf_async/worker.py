@@ -126,13 +126,14 @@ class GunicornAccessLogger(AbstractAccessLogger):
             key = "HTTP_" + name.upper().replace("-", "_")
             environ[key] = f"{environ[key]},{value}" if key in environ else value
         sent = request.get(_SENT, response.content_length)
-        self.logger.access(_LoggedResponse(response, sent), _LoggedRequest(request), environ, timedelta(seconds=time))
+        logger: Any = self.logger  # gunicorn's Logger, not the stdlib one aiohttp's annotation says
+        logger.access(_LoggedResponse(response, sent), _LoggedRequest(request), environ, timedelta(seconds=time))
 
     @property
     def enabled(self) -> bool:
         enabled = getattr(self.logger, "access_log_enabled", None)  # gunicorn >= 24
         if enabled is None:
-            cfg = self.logger.cfg
+            cfg = getattr(self.logger, "cfg")  # noqa: B009  (gunicorn's Logger)
             enabled = bool(cfg.accesslog or cfg.logconfig or cfg.logconfig_dict or cfg.syslog)
         return enabled
 
@@ -260,6 +261,7 @@ class _Cycle:
                 assert isinstance(response, web.Response)
                 response._body = body  # body setter would recompute Content-Length
             else:
+                assert isinstance(response, web.Response)
                 response.body = body
         if self.worker.draining:
             response.force_close()

@@ -650,3 +650,77 @@ def test_handler_imports_before_settings_are_configured(tmp_path):
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "AsyncHandler"
+
+
+# Django's own middleware, inline when it has no I/O to do
+
+
+@csrf_exempt
+async def session_counter(request):
+    count = await request.session.aget("count", 0)
+    if request.method == "POST":
+        await request.session.aset("count", count + 1)
+    return HttpResponse(str(count))
+
+
+async def csrf_protected(request):
+    return HttpResponse(b"passed csrf")
+
+
+urls.urlpatterns += [
+    path("handler/session/", session_counter),
+    path("handler/csrf/", csrf_protected),
+]
+
+
+def _cookies(exchange: Exchange) -> dict[str, bytes]:
+    return {
+        value.split(b"=", 1)[0].decode(): value.split(b";", 1)[0].split(b"=", 1)[1]
+        for name, value in exchange.response_headers
+        if name.lower() == b"set-cookie"
+    }
+
+
+async def test_default_middleware_stack_takes_no_thread_for_a_pure_request(hops):
+    """Session, Common, Csrf and Authentication middleware (tests' MIDDLEWARE) make no hop on a plain GET."""
+    app = AsyncHandler()
+    for path_ in ("/handler/drf/", "/handler/hello/", "/handler/csrf/"):
+        exchange = await Exchange(path=path_, headers=[(b"accept", b"application/json")]).run(app)
+        assert exchange.status == 200
+    assert hops == [] and app.thread_pool.threads == 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("csrf_use_sessions", [False, True])
+async def test_middleware_that_must_do_io_still_does(csrf_use_sessions):
+    """
+    A modified session is saved and its cookie set; a POST without a CSRF token is refused;
+    each as under Django's ASGIHandler (also with CSRF_USE_SESSIONS, where Csrf needs the session).
+    """
+    with override_settings(CSRF_USE_SESSIONS=csrf_use_sessions):
+        for app in (AsyncHandler(), ASGIHandler()):
+            first = await Exchange(path="/handler/session/", method="POST").run(app)
+            assert (first.status, first.content) == (200, b"0")
+            cookie = b"sessionid=" + _cookies(first)["sessionid"]
+            second = await Exchange(path="/handler/session/", method="POST", headers=[(b"cookie", cookie)]).run(app)
+            assert second.content == b"1"
+            third = await Exchange(path="/handler/session/", headers=[(b"cookie", cookie)]).run(app)
+            assert third.content == b"2"
+            refused = await Exchange(path="/handler/csrf/", method="POST", body=b"x=1",
+                                     headers=[(b"content-type", b"application/x-www-form-urlencoded")]).run(app)
+            assert refused.status == 403
+            assert (await Exchange(path="/handler/csrf/").run(app)).content == b"passed csrf"
+
+
+@pytest.mark.parametrize("request_kwargs", [
+    {"path": "/handler/csrf/"},
+    {"path": "/handler/hello"},  # CommonMiddleware's APPEND_SLASH redirect
+    {"path": "/handler/csrf/", "method": "POST"},
+    {"path": "/handler/drf/", "headers": [(b"cookie", b"sessionid=nonexistent12345678")]},
+])
+@pytest.mark.django_db
+async def test_inline_middleware_answers_as_djangos_handler(handler, request_kwargs):
+    """Same status, headers (Vary, cookies, redirects) and body as Django's handler with its hops."""
+    ours = await Exchange(**request_kwargs).run(handler)
+    djangos = await Exchange(**request_kwargs).run(ASGIHandler())
+    assert seen(ours) == seen(djangos)
