@@ -29,11 +29,15 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 
+# name: (worker class, app, extra gunicorn args, settings module)
 SERVERS = {
-    "drf_async": ("drf_async.worker.AiohttpWorker", "serve_apps:asgi", []),
-    "gthread": ("gthread", "serve_apps:wsgi", ["--threads", "32"]),
-    "uvicorn": ("uvicorn_worker.UvicornWorker", "serve_apps:django_asgi", []),
-    "aiohttp+django": ("drf_async.worker.AiohttpWorker", "serve_apps:django_asgi", []),
+    "drf_async": ("drf_async.worker.AiohttpWorker", "serve_apps:asgi", [], "serve_settings"),
+    "gthread": ("gthread", "serve_apps:wsgi", ["--threads", "32"], "serve_settings"),
+    "uvicorn": ("uvicorn_worker.UvicornWorker", "serve_apps:django_asgi", [], "serve_settings"),
+    "aiohttp+django": ("drf_async.worker.AiohttpWorker", "serve_apps:django_asgi", [], "serve_settings"),
+    # The same with Django's default middleware stack (Security, Session, Common, Csrf, Auth…).
+    "drf_async+mw": ("drf_async.worker.AiohttpWorker", "serve_apps:asgi", [], "serve_settings_middleware"),
+    "gthread+mw": ("gthread", "serve_apps:wsgi", ["--threads", "32"], "serve_settings_middleware"),
 }
 
 # (label, server, path, connections)
@@ -45,6 +49,8 @@ RUNS = [
     ("50 ms I/O", "gthread", "/sync-io/", 512),
     ("plain async view", "aiohttp+django", "/plain/", 64),
     ("plain async view", "uvicorn", "/plain/", 64),
+    ("GET + middleware", "drf_async+mw", "/async/", 64),
+    ("GET + middleware", "gthread+mw", "/sync/", 64),
 ]
 
 # (description, numerator run, denominator run, goal, higher is better)
@@ -53,6 +59,7 @@ RATIOS = [
     ("drf_async vs adrf on uvicorn-worker, trivial GET c=64", 0, 2, 2.5, True),
     ("drf_async vs gthread-32, 50 ms I/O c=512", 3, 4, 5.0, True),
     ("AiohttpWorker vs uvicorn-worker, Django stock ASGI", 5, 6, 1.0, True),
+    ("drf_async vs gthread-32, trivial GET, default middleware", 7, 8, None, True),
 ]
 
 
@@ -71,7 +78,7 @@ class Result:
 
 class Server:
     def __init__(self, name: str, cpu: int) -> None:
-        worker, app, extra = SERVERS[name]
+        worker, app, extra, settings_module = SERVERS[name]
         self.name = name
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
@@ -80,7 +87,7 @@ class Server:
             "taskset", "-c", str(cpu), GUNICORN, "-k", worker, "-w", "1", "--bind", f"127.0.0.1:{self.port}",
             "--keep-alive", "60", "--backlog", "4096", "--log-level", "warning", *extra, app,
         ]
-        env = {**os.environ, "PYTHONPATH": f"{HERE}{os.pathsep}{ROOT}", "DJANGO_SETTINGS_MODULE": "serve_settings"}
+        env = {**os.environ, "PYTHONPATH": f"{HERE}{os.pathsep}{ROOT}", "DJANGO_SETTINGS_MODULE": settings_module}
         self.process = subprocess.Popen(command, env=env, cwd=HERE, start_new_session=True)
         self._wait_ready()
 
@@ -199,7 +206,10 @@ def main() -> None:
     print(f"\n{'ratio':<58} {'reached':>8} {'goal':>7}")
     for description, num, den, goal, _ in RATIOS:
         ratio = ordered[num].rps / ordered[den].rps
-        print(f"{description:<58} {ratio:>7.2f}x {'>=':>3}{goal:.1f}x  {'met' if ratio >= goal else 'MISSED'}")
+        if goal is None:
+            print(f"{description:<58} {ratio:>7.2f}x  (no goal)")
+        else:
+            print(f"{description:<58} {ratio:>7.2f}x {'>=':>3}{goal:.1f}x  {'met' if ratio >= goal else 'MISSED'}")
     ratio = rss["drf_async"] / rss["uvicorn"]
     print(f"{'RSS, 1000 idle keep-alive connections, vs uvicorn-worker':<58} {ratio:>7.2f}x {'<=':>3}1.5x  "
           f"{'met' if ratio <= 1.5 else 'MISSED'}")

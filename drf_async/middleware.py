@@ -12,6 +12,7 @@ the call is pure for the request at hand, and then makes it inline:
   unless it is about to save the session (modified, or ``SESSION_SAVE_EVERY_REQUEST``);
 - `CsrfViewMiddleware`: unless ``CSRF_USE_SESSIONS`` (the token then lives in the session);
   `process_view()` only for safe methods and ``csrf_exempt`` views (no form to parse);
+- `MessageMiddleware`: unless the request used or added messages (they may go to the session);
 - `AuthenticationMiddleware` (a lazy ``request.user``), `CommonMiddleware`,
   `SecurityMiddleware`, `XFrameOptionsMiddleware`: always.
 
@@ -49,6 +50,11 @@ def _session_not_saved(middleware: Any, request: Any, response: Any) -> bool:
     return not ((session.modified or settings.SESSION_SAVE_EVERY_REQUEST) and not session.is_empty())
 
 
+def _messages_not_stored(middleware: Any, request: Any, response: Any) -> bool:
+    storage = getattr(request, "_messages", None)
+    return storage is None or not (storage.used or storage.added_new)
+
+
 def _csrf_not_in_session(middleware: Any, *args: Any) -> bool:
     return not settings.CSRF_USE_SESSIONS
 
@@ -82,6 +88,11 @@ def pure_when() -> dict[Callable[..., Any], Callable[..., bool]]:
         from django.contrib.auth.middleware import AuthenticationMiddleware
 
         registry[AuthenticationMiddleware.process_request] = _always
+    if apps.is_installed("django.contrib.messages"):
+        from django.contrib.messages.middleware import MessageMiddleware
+
+        registry[MessageMiddleware.process_request] = _always
+        registry[MessageMiddleware.process_response] = _messages_not_stored
     return registry
 
 

@@ -667,7 +667,18 @@ async def csrf_protected(request):
     return HttpResponse(b"passed csrf")
 
 
+@csrf_exempt
+async def flash(request):
+    from django.contrib import messages
+
+    if request.method == "POST":
+        messages.info(request, "saved")
+        return HttpResponse(b"queued")
+    return HttpResponse(",".join(str(m) for m in messages.get_messages(request)).encode())
+
+
 urls.urlpatterns += [
+    path("handler/flash/", flash),
     path("handler/session/", session_counter),
     path("handler/csrf/", csrf_protected),
 ]
@@ -682,7 +693,7 @@ def _cookies(exchange: Exchange) -> dict[str, bytes]:
 
 
 async def test_default_middleware_stack_takes_no_thread_for_a_pure_request(hops):
-    """Session, Common, Csrf and Authentication middleware (tests' MIDDLEWARE) make no hop on a plain GET."""
+    """Session, Common, Csrf, Authentication and Message middleware (tests' MIDDLEWARE): no hop on a plain GET."""
     app = AsyncHandler()
     for path_ in ("/handler/drf/", "/handler/hello/", "/handler/csrf/"):
         exchange = await Exchange(path=path_, headers=[(b"accept", b"application/json")]).run(app)
@@ -694,8 +705,9 @@ async def test_default_middleware_stack_takes_no_thread_for_a_pure_request(hops)
 @pytest.mark.parametrize("csrf_use_sessions", [False, True])
 async def test_middleware_that_must_do_io_still_does(csrf_use_sessions):
     """
-    A modified session is saved and its cookie set; a POST without a CSRF token is refused;
-    each as under Django's ASGIHandler (also with CSRF_USE_SESSIONS, where Csrf needs the session).
+    A modified session is saved and its cookie set; a POST without a CSRF token is refused; a
+    message added is stored and shown next time; each as under Django's ASGIHandler (also with
+    CSRF_USE_SESSIONS, where Csrf needs the session).
     """
     with override_settings(CSRF_USE_SESSIONS=csrf_use_sessions):
         for app in (AsyncHandler(), ASGIHandler()):
@@ -710,6 +722,10 @@ async def test_middleware_that_must_do_io_still_does(csrf_use_sessions):
                                      headers=[(b"content-type", b"application/x-www-form-urlencoded")]).run(app)
             assert refused.status == 403
             assert (await Exchange(path="/handler/csrf/").run(app)).content == b"passed csrf"
+            queued = await Exchange(path="/handler/flash/", method="POST").run(app)
+            cookie = b"messages=" + _cookies(queued)["messages"]
+            shown = await Exchange(path="/handler/flash/", headers=[(b"cookie", cookie)]).run(app)
+            assert shown.content == b"saved"
 
 
 @pytest.mark.parametrize("request_kwargs", [
