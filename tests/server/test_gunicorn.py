@@ -374,3 +374,26 @@ def test_uvloop_worker_serves():
 def test_plain_worker_runs_asyncio_loop(server):
     response, body = get(server, "/scope/")
     assert json.loads(body)["loop"].startswith("asyncio")
+
+
+def test_reload_restarts_the_worker_when_a_watched_file_changes(tmp_path):
+    """--reload (with --reload-extra-file): a change to a watched file replaces the worker, which serves on."""
+    watched = tmp_path / "watched.txt"
+    watched.write_text("one")
+    server = Gunicorn("--reload", "--reload-extra-file", str(watched))
+    try:
+        response, _ = get(server, "/hello/")
+        first_pid = response.getheader("X-Pid")
+        time.sleep(1.5)  # past the reloader's first scan, so the change is seen as one
+        watched.write_text("two")
+
+        def new_worker_serves() -> bool:
+            try:
+                response, body = get(server, "/hello/")
+            except OSError:
+                return False
+            return response.status == 200 and response.getheader("X-Pid") != first_pid
+
+        assert wait_for(new_worker_serves, 15)
+    finally:
+        server.stop()
