@@ -129,3 +129,11 @@ async def test_enforce_csrf_checks(db):
     await client.aforce_login(user)
     response = await client.post("/async/inspect/", {})
     assert response.status_code == 403 and response.data["detail"].startswith("CSRF Failed")
+
+
+async def test_follow_redirects():
+    """follow=True follows a redirect (CommonMiddleware's APPEND_SLASH here), as DRF's APIClient does."""
+    client = AsyncAPIClient()
+    assert (await client.get("/async/inspect")).status_code == 301
+    response = await client.get("/async/inspect", follow=True)
+    assert response.status_code == 200 and response.redirect_chain == [("/async/inspect/", 301)]
