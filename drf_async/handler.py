@@ -45,7 +45,7 @@ from contextlib import closing
 from typing import Any
 
 import django
-from asgiref.sync import SyncToAsync, ThreadSensitiveContext, iscoroutinefunction, sync_to_async
+from asgiref.sync import AsyncToSync, SyncToAsync, ThreadSensitiveContext, iscoroutinefunction, sync_to_async
 from django.conf import settings
 from django.core import signals
 from django.core.cache import close_caches
@@ -365,23 +365,30 @@ class ThreadPool:
 class _LaneContext(ThreadSensitiveContext):
     """
     `ThreadSensitiveContext` routed to a `Lane` on asgiref < 3.13, whose contexts cannot
-    take an executor: the lane is registered where `SyncToAsync` looks a context's executor
-    up, and unregistered before asgiref's exit would shut it down.
+    take an executor. Mirrors asgiref 3.13's ``ThreadSensitiveContext(executor=...)``: always
+    a context of its own, its executor registered where `SyncToAsync` looks it up (and removed
+    before asgiref could shut it down), and an inherited `CurrentThreadExecutor` (from an
+    enclosing ``async_to_sync``, which `SyncToAsync` would prefer) hidden while it is entered.
     """
 
     def __init__(self, lane: Lane) -> None:
         super().__init__()
         self.lane = lane
+        self._old_executor: Any = None
 
     async def __aenter__(self) -> _LaneContext:
-        await super().__aenter__()
-        if self.token is not None:
-            SyncToAsync.context_to_thread_executor[self] = self.lane
+        self.token = SyncToAsync.thread_sensitive_context.set(self)
+        SyncToAsync.context_to_thread_executor[self] = self.lane
+        self._old_executor = getattr(AsyncToSync.executors, "current", None)
+        AsyncToSync.executors.current = None
         return self
 
     async def __aexit__(self, *exc_info: Any) -> None:
         SyncToAsync.context_to_thread_executor.pop(self, None)
-        await super().__aexit__(*exc_info)
+        if self.token is not None:
+            SyncToAsync.thread_sensitive_context.reset(self.token)
+            self.token = None
+        AsyncToSync.executors.current = self._old_executor
 
 
 def _thread_sensitive_context(lane: Lane) -> ThreadSensitiveContext:

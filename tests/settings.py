@@ -50,7 +50,7 @@ def database_from_url(url: str) -> dict:
     raise ValueError(f"Unsupported DATABASE_URL scheme {parts.scheme!r}")
 
 
-DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL", "sqlite://"))}
+DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL") or "sqlite://")}
 
 if os.environ.get("REDIS_URL"):
     CACHES = {
