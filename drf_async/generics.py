@@ -20,7 +20,6 @@ How an action runs is decided from its hooks, with `utils.mode_of()`:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -30,7 +29,7 @@ from rest_framework import filters, generics, mixins
 from rest_framework.response import Response
 
 from . import mixins as async_mixins
-from .utils import acall, inline, is_async, mode_of, run_in_thread
+from .utils import acall, inline, is_async, mode_of, run_in_thread, stand_in
 from .views import AsyncAPIView
 
 __all__ = [
@@ -132,7 +131,7 @@ class AsyncGenericAPIView(AsyncAPIView, generics.GenericAPIView):
         queryset = await self.afilter_queryset(await self.aget_queryset())
         # DRF's get_object() does the rest (lookup kwarg check, 404, object permissions)
         # on the queryset resolved above.
-        with _stand_in(self, get_queryset=lambda: queryset, filter_queryset=lambda queryset: queryset):
+        with stand_in(self, get_queryset=lambda: queryset, filter_queryset=lambda queryset: queryset):
             return await run_in_thread(self.get_object)
 
     @_delegating
@@ -217,7 +216,7 @@ class AsyncGenericAPIView(AsyncAPIView, generics.GenericAPIView):
         serializer_class = await acall(self.get_serializer_class)
         if "context" not in kwargs:
             kwargs["context"] = await acall(self.get_serializer_context)
-        with _stand_in(self, get_serializer_class=lambda: serializer_class):
+        with stand_in(self, get_serializer_class=lambda: serializer_class):
             return await acall(self.get_serializer, *args, **kwargs)
 
     def _async_filter_backends(self) -> bool:
@@ -321,22 +320,6 @@ class AsyncRetrieveUpdateDestroyAPIView(async_mixins.AsyncRetrieveModelMixin, as
 
     async def delete(self, request, *args, **kwargs):
         return await self.destroy(request, *args, **kwargs)
-
-
-@contextmanager
-def _stand_in(view: Any, **attributes: Any) -> Iterator[None]:
-    """
-    Shadow *view*'s methods with instance attributes while DRF's sync method runs, so it
-    uses values an async hook already produced (the same technique as
-    `AsyncAPIView.ahandle_exception`).
-    """
-    for name, value in attributes.items():
-        setattr(view, name, value)
-    try:
-        yield
-    finally:
-        for name in attributes:
-            delattr(view, name)
 
 
 def _atomically(func: F, using: str) -> F:

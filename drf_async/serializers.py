@@ -19,8 +19,8 @@ they are awaited on the event loop from there, so validation order, error collec
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -28,7 +28,7 @@ from django.db import DEFAULT_DB_ALIAS, router, transaction
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from .utils import is_async, run_in_thread
+from .utils import is_async, run_in_thread, stand_in
 
 __all__ = [
     "AsyncSerializerMixin",
@@ -128,24 +128,14 @@ class AsyncModelSerializer(AsyncSerializerMixin, serializers.ModelSerializer):
     pass
 
 
-@contextmanager
-def _awaited_from_thread(serializer: Any, names: tuple[str, ...]) -> Iterator[None]:
+def _awaited_from_thread(serializer: Any, names: tuple[str, ...]) -> AbstractContextManager[None]:
     """
     While DRF's sync code runs in a worker thread, its calls to the ``async def`` hooks
     *names* go back to the event loop and wait for the result (`async_to_sync`), so they
     return values where DRF expects values. Called on the loop itself, `async_to_sync`
     refuses with "just await the async function directly": use the ``a``-methods there.
     """
-    if not names:
-        yield
-        return
-    for name in names:
-        setattr(serializer, name, async_to_sync(getattr(serializer, name)))
-    try:
-        yield
-    finally:
-        for name in names:
-            delattr(serializer, name)
+    return stand_in(serializer, **{name: async_to_sync(getattr(serializer, name)) for name in names})
 
 
 def _data(serializer: Any) -> Any:

@@ -15,7 +15,8 @@ so `drf_async.handler` can be imported at the top of an asgi.py, before
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from asgiref.sync import iscoroutinefunction, sync_to_async
@@ -85,6 +86,22 @@ def mode_of(funcs: Iterable[Callable[..., Any]]) -> str:
         if func_mode == "thread":
             mode = "thread"
     return mode
+
+
+@contextmanager
+def stand_in(obj: Any, **attributes: Any) -> Iterator[None]:
+    """
+    Shadow *obj*'s methods with instance attributes while DRF's sync code runs, so that it
+    uses what async code already produced (a resolved queryset, an awaited exception handler,
+    an ``async def`` hook bridged back to the loop); the methods return afterwards.
+    """
+    for name, value in attributes.items():
+        setattr(obj, name, value)
+    try:
+        yield
+    finally:
+        for name in attributes:
+            delattr(obj, name)
 
 
 async def run_in_thread(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:

@@ -24,7 +24,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from .authentication import authentication_mode
 from .permissions import ahas_object_permission, ahas_permission, permissions_mode
-from .utils import acall, inline, is_async, is_inline, mode_of, run_in_thread
+from .utils import acall, inline, is_async, is_inline, mode_of, run_in_thread, stand_in
 
 __all__ = ["AsyncAPIView"]
 
@@ -116,11 +116,8 @@ class AsyncAPIView(APIView):
             calls.append((exc, context))
             return Response()
 
-        setattr(self, "get_exception_handler", lambda: record)  # noqa: B010  (shadows the method)
-        try:
+        with stand_in(self, get_exception_handler=lambda: record):
             self.handle_exception(exc)
-        finally:
-            delattr(self, "get_exception_handler")
         response = await exception_handler(*calls[0])
         if response is None:
             self.raise_uncaught_exception(exc)
