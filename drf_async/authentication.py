@@ -21,24 +21,21 @@ from rest_framework.authentication import (
 )
 from rest_framework.request import Request
 
-from .utils import call_mode
+from .utils import mode_of
 
 __all__ = ["authentication_mode"]
 
 
 def authentication_mode(request: Request) -> str:
-    """`utils.mode_of()` for ``request.authenticators``, knowing which will do no I/O for *request*."""
-    mode = "inline"
-    for authenticator in request.authenticators:
-        func_mode = call_mode(authenticator.authenticate)
-        if func_mode == "async":
-            return "async"
-        if func_mode == "thread" and not _skips_io(authenticator, request):
-            mode = "thread"
-    return mode
+    """`utils.mode_of()` for ``request.authenticators``, leaving out those that will do no I/O for *request*."""
+    return mode_of(
+        authenticator.authenticate for authenticator in request.authenticators
+        if not _skips_io(authenticator, request)
+    )
 
 
 def _skips_io(authenticator: Any, request: Request) -> bool:
+    """True for DRF's own (sync) authenticators when *request* carries nothing they would look up."""
     authenticate = type(authenticator).authenticate
     if authenticate is SessionAuthentication.authenticate:
         return _session_user_is_free(request)
