@@ -11,16 +11,19 @@ Django's own connection bookkeeping and the view never touched a thread.
 as in `django.core.asgi`) that changes only where sync work runs:
 
 - thread-sensitive sync work (the ORM, sync middleware, sync views and signal receivers)
-  runs on a `ThreadPool` of at most ``DRF_ASYNC_THREADS`` reused threads (default 32). A
-  request takes one thread the first time it needs one and keeps it until it finishes, so
-  its queries and transactions stay on one connection, and a process holds at most that
-  many database connections, opened and closed per ``CONN_MAX_AGE``/``CONN_HEALTH_CHECKS``;
+  runs on a `ThreadPool` of at most ``DRF_ASYNC_THREADS`` reused threads (default 32), so
+  a process holds at most that many database connections, opened and closed per
+  ``CONN_MAX_AGE``/``CONN_HEALTH_CHECKS``. A request holds a thread only while it runs
+  sync code or keeps a transaction or a chunked cursor open on it (`drf_async.threads`);
+  while it awaits anything else the thread serves other requests.
+  ``DRF_ASYNC_PIN_THREAD = True`` keeps each request on its first thread until it ends;
 - Django's bookkeeping receivers of ``request_started`` (``reset_queries``,
-  ``close_old_connections``) run on the request's thread when it takes one, before its
-  first sync call; ``response.close()`` (which sends ``request_finished``) runs on that
-  thread in one hop, or on the loop when the request never took a thread, its response
-  holds no resources and no other receiver is connected: a request that does no sync work
-  costs no thread hop at all;
+  ``close_old_connections``) run on the request's first thread when it takes one, before
+  its first sync call; ``close_old_connections`` runs on each thread the request gives
+  back, and on each thread it takes later; ``response.close()`` (which sends
+  ``request_finished``) runs on the loop when the request holds no thread, its response
+  holds no resources and no other receiver is connected, else in one hop: a request that
+  does no sync work costs no thread hop at all, one that makes one query costs one;
 - a client disconnect cancels the view, as in Django; a thread a cancelled request held
   has its connections checked (an open transaction is rolled back) before it is reused.
 
@@ -33,13 +36,9 @@ protocol: at shutdown it closes its threads' database connections.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextvars
 import inspect
-import queue
 import sys
-import threading
-from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import closing
 from typing import Any
@@ -57,6 +56,7 @@ from django.http.response import HttpResponseBase
 from django.urls import set_script_prefix
 
 from .middleware import adapt_pure_method, inline_pure_middleware
+from .threads import Lane, ThreadPool
 from .utils import is_inline
 
 __all__ = ["AsyncHandler", "ThreadPool", "get_asgi_application"]
@@ -73,6 +73,8 @@ DEFAULT_THREADS = 32
 # urlconf: they have nothing to do on a thread the request never used.
 _STARTED_BOOKKEEPING = frozenset({reset_queries, close_old_connections})
 _FINISHED_BOOKKEEPING = frozenset({close_old_connections, close_caches, reset_urlconf})
+# Those that look after the calling thread's connections, run on each thread a request gives back.
+_THREAD_FINISHED_BOOKKEEPING = frozenset({close_old_connections})
 
 # asgiref >= 3.13 lets a ThreadSensitiveContext use a caller-owned executor.
 _CONTEXT_TAKES_EXECUTOR = "executor" in inspect.signature(ThreadSensitiveContext).parameters
@@ -83,22 +85,26 @@ _current_lane: contextvars.ContextVar[Lane | None] = contextvars.ContextVar("drf
 
 def _restore_autocommit() -> None:
     """
-    Roll back a transaction the request left open on this thread's connections. Django's
-    ``close_old_connections`` closes such a connection, except an in-memory SQLite one,
-    whose close() is a no-op; on a reused thread that transaction must not reach the
-    next request.
+    Roll back what the request left open on this thread's connections, before another
+    request gets the thread: ``atomic()`` blocks it entered and never left (each left as
+    on an exception, innermost first: Django's own rollback), and a transaction begun by
+    turning autocommit off. Django's ``close_old_connections`` closes such a connection,
+    except an in-memory SQLite one, whose close() is a no-op, and leaves the connection's
+    atomic state behind.
     """
     for conn in connections.all(initialized_only=True):
+        for block in reversed(conn.atomic_blocks):
+            block.__exit__(RequestAborted, RequestAborted("the request ended inside atomic()"), None)
         autocommit = conn.settings_dict["AUTOCOMMIT"]
-        if conn.connection is not None and not conn.in_atomic_block and conn.get_autocommit() != autocommit:
+        if conn.connection is not None and conn.get_autocommit() != autocommit:
             conn.rollback()
             conn.set_autocommit(autocommit)
 
 
 def _finish_thread() -> None:
     """Connection bookkeeping for a request that ended without ``request_finished``."""
-    close_old_connections()
     _restore_autocommit()
+    close_old_connections()
 
 
 def _close_on_thread(response: HttpResponseBase) -> None:
@@ -168,200 +174,6 @@ def get_asgi_application() -> AsyncHandler:
     return AsyncHandler()
 
 
-class _Worker(threading.Thread):
-    """One pooled thread: runs the work items of the lane it is bound to, in order."""
-
-    def __init__(self, pool: ThreadPool, name: str) -> None:
-        super().__init__(name=name, daemon=True)
-        self.pool = pool
-        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-
-    def run(self) -> None:
-        while True:
-            item = self.queue.get()
-            if item is None:
-                return
-            future, fn, args, kwargs = item
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                result = fn(*args, **kwargs)
-            except BaseException as exc:
-                future.set_exception(exc)
-                del exc
-            else:
-                future.set_result(result)
-            del item, future, fn, args, kwargs
-
-
-class Lane(concurrent.futures.Executor):
-    """
-    The thread-sensitive executor of one request. It takes a thread from its `ThreadPool`
-    on the first call submitted to it (waiting, first come first served, while the pool is
-    exhausted), runs every later call on that same thread, one at a time, and gives the
-    thread back when the request closes it.
-    """
-
-    def __init__(self, pool: ThreadPool) -> None:
-        self._pool = pool
-        self._lock = threading.Lock()
-        self._worker: _Worker | None = None
-        self._pending: list[Any] = []
-        self._waiting = False
-        self._closed = False
-        # A sync callable to run on the thread before anything else, once it is taken.
-        self.on_bind: Callable[[], Any] | None = None
-
-    @property
-    def bound(self) -> bool:
-        """True once the request has taken a thread."""
-        return self._worker is not None
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        item = (future, fn, args, kwargs)
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("cannot run sync code for a request that has finished")
-            if self._worker is not None:
-                self._worker.queue.put(item)
-                return future
-            self._pending.append(item)
-            if self._waiting:
-                return future
-            worker = self._pool._acquire(self)
-            if worker is None:
-                self._waiting = True
-                return future
-            self._bind_locked(worker)
-        return future
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        # The handler owns the lane's lifetime (see close()); asgiref < 3.13 calls this
-        # when the ThreadSensitiveContext exits.
-        pass
-
-    def close(self, cleanup: Callable[[], Any] | None = None) -> None:
-        """
-        Finish the lane: run *cleanup* on its thread after any call still queued there,
-        then return the thread to the pool. Never blocks the caller.
-        """
-        with self._lock:
-            self._closed = True
-            worker, self._worker = self._worker, None
-            pending, self._pending = self._pending, []
-            waiting = self._waiting
-        if waiting:
-            self._pool._forget(self)
-        for future, *_ in pending:
-            future.cancel()
-        if worker is not None:
-            if cleanup is None:
-                self._pool._release(worker)
-            else:
-                worker.queue.put((concurrent.futures.Future(), self._cleanup_and_release, (worker, cleanup), {}))
-
-    def _bind(self, worker: _Worker) -> None:
-        with self._lock:
-            if self._closed:
-                closed = True
-            else:
-                closed = False
-                self._bind_locked(worker)
-        if closed:
-            self._pool._release(worker)
-
-    def _bind_locked(self, worker: _Worker) -> None:
-        self._worker = worker
-        self._waiting = False
-        if self.on_bind is not None:
-            worker.queue.put((concurrent.futures.Future(), self.on_bind, (), {}))
-        for item in self._pending:
-            worker.queue.put(item)
-        self._pending = []
-
-    def _cleanup_and_release(self, worker: _Worker, cleanup: Callable[[], Any]) -> None:
-        try:
-            cleanup()
-        finally:
-            self._pool._release(worker)
-
-
-class ThreadPool:
-    """
-    At most *max_threads* threads, started on demand and reused, each serving one request
-    (`Lane`) at a time.
-    """
-
-    def __init__(self, max_threads: int, name: str = "drf_async") -> None:
-        if max_threads < 1:
-            raise ValueError("max_threads must be at least 1")
-        self.max_threads = max_threads
-        self.name = name
-        self._lock = threading.Lock()
-        self._threads: list[_Worker] = []
-        self._idle: list[_Worker] = []
-        self._waiting: deque[Lane] = deque()
-
-    @property
-    def threads(self) -> int:
-        """How many threads the pool has started."""
-        return len(self._threads)
-
-    def lane(self) -> Lane:
-        return Lane(self)
-
-    def _acquire(self, lane: Lane) -> _Worker | None:
-        with self._lock:
-            if self._idle:
-                return self._idle.pop()
-            if len(self._threads) < self.max_threads:
-                worker = _Worker(self, f"{self.name}_{len(self._threads)}")
-                self._threads.append(worker)
-                worker.start()
-                return worker
-            self._waiting.append(lane)
-            return None
-
-    def _release(self, worker: _Worker) -> None:
-        with self._lock:
-            if worker not in self._threads:
-                # The pool was shut down while this thread served a request.
-                lane = None
-            elif self._waiting:
-                lane = self._waiting.popleft()
-            else:
-                self._idle.append(worker)
-                return
-        if lane is None:
-            self._stop(worker)
-        else:
-            lane._bind(worker)
-
-    def _forget(self, lane: Lane) -> None:
-        with self._lock:
-            try:
-                self._waiting.remove(lane)
-            except ValueError:
-                pass
-
-    def shutdown(self) -> list[concurrent.futures.Future[Any]]:
-        """
-        Stop the threads: idle ones now, busy ones when their request ends, each after
-        closing its database connections. Returns futures for the idle threads' exits;
-        the pool starts new threads if it is used again.
-        """
-        with self._lock:
-            idle, self._threads, self._idle = self._idle, [], []
-        return [self._stop(worker) for worker in idle]
-
-    def _stop(self, worker: _Worker) -> concurrent.futures.Future[Any]:
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        worker.queue.put((future, connections.close_all, (), {}))
-        worker.queue.put(None)
-        return future
-
-
 class _LaneContext(ThreadSensitiveContext):
     """
     `ThreadSensitiveContext` routed to a `Lane` on asgiref < 3.13, whose contexts cannot
@@ -397,6 +209,12 @@ def _thread_sensitive_context(lane: Lane) -> ThreadSensitiveContext:
     return _LaneContext(lane)
 
 
+def _connected(signal: Any, sender: type, receivers: frozenset[Callable[..., Any]]) -> list[Callable[..., Any]]:
+    """Those of *receivers* that are connected to *signal* for *sender* (a test client disconnects some)."""
+    sync_receivers, _ = signal._live_receivers(sender)
+    return [receiver for receiver in sync_receivers if receiver in receivers]
+
+
 def _only(signal: Any, sender: type, receivers: frozenset[Callable[..., Any]]) -> bool:
     """True when every receiver *signal* has for *sender* is one of *receivers* (all sync)."""
     # Signal._live_receivers() returns (sync, async) receivers since Django 5.0.
@@ -410,11 +228,19 @@ class AsyncHandler(ASGIHandler):
     request bookkeeping that costs at most one thread hop (none when nothing needs one).
     """
 
-    def __init__(self, max_threads: int | None = None) -> None:
+    def __init__(self, max_threads: int | None = None, pin_thread: bool | None = None) -> None:
         super().__init__()
         if max_threads is None:
             max_threads = getattr(settings, "DRF_ASYNC_THREADS", DEFAULT_THREADS)
-        self.thread_pool = ThreadPool(max_threads, name=f"{type(self).__name__}")
+        if pin_thread is None:
+            pin_thread = getattr(settings, "DRF_ASYNC_PIN_THREAD", False)
+        self.thread_pool = ThreadPool(
+            max_threads,
+            name=f"{type(self).__name__}",
+            pin=pin_thread,
+            on_take=self.thread_taken,
+            on_give_back=self.thread_given_back,
+        )
 
     def load_middleware(self, is_async: bool = False) -> None:
         """Django's middleware loading; then Django's own pure middleware runs on the loop."""
@@ -564,7 +390,7 @@ class AsyncHandler(ASGIHandler):
         signal = signals.request_started
         if _only(signal, type(self), _STARTED_BOOKKEEPING):
             lane = self._lane()
-            if lane is not None and not lane.bound:
+            if lane is not None and not lane.used_thread:
                 sender = type(self)
                 lane.on_bind = lambda: signal.send(sender=sender, scope=scope)
                 return
@@ -588,6 +414,24 @@ class AsyncHandler(ASGIHandler):
             await sync_to_async(_request_finished_on_thread)(type(self))
         else:
             await signals.request_finished.asend(sender=type(self))
+
+    def thread_taken(self) -> None:
+        """
+        On a pooled thread a request takes after giving up another: the connection
+        bookkeeping of ``request_started`` (``close_old_connections``, ``reset_queries``)
+        that Django's receivers do for a request's thread.
+        """
+        for receiver in _connected(signals.request_started, type(self), _STARTED_BOOKKEEPING):
+            receiver()
+
+    def thread_given_back(self) -> None:
+        """
+        On a pooled thread a request gives back before it ends: ``close_old_connections``
+        as at the end of a request, so that each thread a request used honours
+        ``CONN_MAX_AGE`` and ``CONN_HEALTH_CHECKS``.
+        """
+        for receiver in _connected(signals.request_finished, type(self), _THREAD_FINISHED_BOOKKEEPING):
+            receiver()
 
     def _close_is_cheap(self, response: HttpResponseBase) -> bool:
         """
