@@ -56,6 +56,18 @@ class _Worker(threading.Thread):
         self.queue: queue.SimpleQueue[WorkItem | None] = queue.SimpleQueue()
         # Chunked cursors opened on this thread's connections and not yet released.
         self.cursors: weakref.WeakSet[Any] = weakref.WeakSet()
+        # The lane this thread is lent to (written under that lane's lock).
+        self.lane: Lane | None = None
+
+    def cursor_released(self) -> None:
+        """
+        A chunked cursor opened here is gone (on any thread: an iteration left early is
+        closed when its generator is collected): if the lane that holds this thread has
+        nothing queued, run an empty call so that it re-checks whether it still needs it.
+        """
+        lane = self.lane
+        if lane is not None:
+            lane._nudge(self)
 
     def run(self) -> None:
         while True:
@@ -155,6 +167,8 @@ class Lane(concurrent.futures.Executor):
         with self._lock:
             self._closed = True
             worker, self._worker = self._worker, None
+            if worker is not None:
+                worker.lane = None
             pending, self._pending = self._pending, []
             waiting = self._waiting
         if waiting:
@@ -179,6 +193,7 @@ class Lane(concurrent.futures.Executor):
 
     def _bind_locked(self, worker: _Worker) -> None:
         self._worker = worker
+        worker.lane = self
         self._waiting = False
         self._taken += 1
         worker.queue.put((concurrent.futures.Future(), self._taken_by, (worker, self._taken == 1), {}, None))
@@ -203,8 +218,13 @@ class Lane(concurrent.futures.Executor):
         with self._lock:
             if self._worker is not worker or not worker.queue.empty():
                 return False
-            self._worker = None
+            self._worker = worker.lane = None
         return True
+
+    def _nudge(self, worker: _Worker) -> None:
+        with self._lock:
+            if self._worker is worker and worker.queue.empty():
+                worker.queue.put((concurrent.futures.Future(), _nothing, (), {}, self))
 
     def _cleanup_and_release(self, worker: _Worker, cleanup: Callable[[], Any]) -> None:
         try:
@@ -276,7 +296,7 @@ class ThreadPool:
         return any(not getattr(cursor.cursor, "closed", False) for cursor in worker.cursors)
 
     def _taken(self, worker: _Worker, first: bool) -> None:
-        _track_chunked_cursors(worker.cursors)
+        _track_chunked_cursors(worker)
         if not first and self.on_take is not None:
             self.on_take()
 
@@ -343,22 +363,27 @@ class ThreadPool:
         return future
 
 
-def _track_chunked_cursors(cursors: weakref.WeakSet[Any]) -> None:
+def _track_chunked_cursors(worker: _Worker) -> None:
     """
-    Record in *cursors* each chunked cursor the calling thread's connections open, by
-    wrapping each connection's ``chunked_cursor()`` (the one place Django opens the cursor
-    that ``iterator()`` and ``aiterator()`` keep between chunks), once per connection.
+    Record in ``worker.cursors`` each chunked cursor the calling thread's connections open,
+    by wrapping each connection's ``chunked_cursor()`` (the one place Django opens the
+    cursor that ``iterator()`` and ``aiterator()`` keep between chunks), once per connection.
     """
     for alias in connections:
         conn = connections[alias]
         if "chunked_cursor" not in conn.__dict__:
-            conn.chunked_cursor = _recording(conn.chunked_cursor, cursors)
+            conn.chunked_cursor = _recording(conn.chunked_cursor, worker)
 
 
-def _recording(chunked_cursor: Callable[[], Any], cursors: weakref.WeakSet[Any]) -> Callable[[], Any]:
+def _recording(chunked_cursor: Callable[[], Any], worker: _Worker) -> Callable[[], Any]:
     def recorded_chunked_cursor() -> Any:
         cursor = chunked_cursor()
-        cursors.add(cursor)
+        worker.cursors.add(cursor)
+        weakref.finalize(cursor, worker.cursor_released).atexit = False
         return cursor
 
     return recorded_chunked_cursor
+
+
+def _nothing() -> None:
+    pass
