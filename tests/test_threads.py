@@ -143,7 +143,14 @@ class Gates:
         return cls.events.get(key)
 
 
+async def pooled_query_then_wait(request):
+    count = await Group.objects.using("pooled").acount()
+    await asyncio.sleep(0.1)
+    return HttpResponse(str(count))
+
+
 urls.urlpatterns += [
+    path("threads/pooled/", pooled_query_then_wait),
     path("threads/query-then-wait/", query_then_wait),
     path("threads/query/", query),
     path("threads/rows/", rows_with_awaits),
@@ -300,6 +307,40 @@ async def test_connections_are_closed_on_each_thread_given_back_with_conn_max_ag
     await asyncio.wrap_future(lane.submit(query_and_keep_wrapper))
     lane.close()
     assert wrappers[0].connection is None
+
+
+@postgresql_only
+async def test_djangos_postgresql_connection_pool_serves_the_threads(django_db_setup, django_db_blocker, monkeypatch):
+    """
+    With Django's PostgreSQL pool (OPTIONS["pool"], psycopg_pool) each thread takes a pooled
+    connection for a call and returns it when the request gives the thread back: 4 threads
+    share a pool of 2 connections, 100 requests that query then await all succeed, and the
+    pool never opens more than its 2 connections.
+    """
+    default = connections.settings["default"]
+    pooled = {
+        **default,
+        "CONN_MAX_AGE": 0,
+        "OPTIONS": {**default.get("OPTIONS", {}), "pool": {"min_size": 1, "max_size": 2, "timeout": 20}},
+    }
+    monkeypatch.setitem(connections.settings, "pooled", pooled)
+    with override_settings(MIDDLEWARE=[]):
+        app = AsyncHandler(max_threads=4)
+    # Outside a test transaction: Django's test case refuses an alias it was not told of.
+    with django_db_blocker.unblock():
+        try:
+            exchanges = [Exchange(path="/threads/pooled/") for _ in range(100)]
+            await asyncio.gather(*(e.run(app, timeout=30) for e in exchanges))
+            assert [e.status for e in exchanges] == [200] * 100
+            stats = connections["pooled"].pool.get_stats()
+            assert stats["pool_max"] == 2
+            assert stats["connections_num"] <= 2, stats
+            assert app.thread_pool.threads == 4
+        finally:
+            for future in app.thread_pool.shutdown():
+                future.result(timeout=5)
+            connections["pooled"].close_pool()
+            del connections["pooled"]
 
 
 # What keeps a thread: transactions and chunked cursors
