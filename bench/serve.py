@@ -1,12 +1,22 @@
 """
 Serving-stack benchmark: drf_async (AiohttpWorker + AsyncHandler) against sync DRF on
-gunicorn gthread, adrf on uvicorn-worker, and Django's stock ASGI handler on both workers.
+gunicorn gthread, adrf on uvicorn-worker, and Django's stock ASGI handler on uvicorn-worker,
+on AiohttpWorker and on granian.
 
-Each server is one gunicorn worker pinned to CPU 0 (taskset); wrk runs pinned to CPU 1.
-Prints req/s, p50, p99 and the worker's peak RSS per run, then the ratios of issue 4.
+Each server is one worker process pinned to CPU 0 (taskset); wrk runs pinned to CPU 1.
+Prints req/s, p50, p99 and the worker's peak RSS per run, then the ratios and their goals.
 
-    .venv/bin/python bench/serve.py            # ~3 minutes
-    .venv/bin/python bench/serve.py --duration 10 --server-cpu 0 --client-cpu 1
+    .venv/bin/python bench/serve.py                    # everything, ~5 minutes
+    .venv/bin/python bench/serve.py --only "DB + 200"  # the runs whose workload contains the text
+    .venv/bin/python bench/serve.py --only "DB + 200" --database-url postgres://postgres@127.0.0.1:5432/test \
+        --threads 8                                    # the same on PostgreSQL, DRF_ASYNC_THREADS=8
+
+The "DB + 200 ms" pairing (a view that makes one ORM query, then awaits 200 ms) uses a
+SQLite file, or PostgreSQL with --database-url, where the peak number of the server's
+connections (pg_stat_activity) is reported too. Persistent connections (CONN_MAX_AGE=60)
+where the server bounds its threads (drf_async, gthread); CONN_MAX_AGE=0 for Django's stock
+ASGI handler, whose thread per request would otherwise leave a connection per thread, as
+Django's docs say.
 
 Needs wrk (apt-get install wrk) and taskset (util-linux).
 """
@@ -21,6 +31,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,15 +40,23 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 
-# name: (worker class, app, extra gunicorn args, settings module)
+GRANIAN = str(Path(sys.executable).with_name("granian"))
+PERSISTENT = {"CONN_MAX_AGE": "60"}
+
+# name: (worker class, or "granian"; app; extra server args; settings module; environment)
 SERVERS = {
-    "drf_async": ("drf_async.worker.AiohttpWorker", "serve_apps:asgi", [], "serve_settings"),
-    "gthread": ("gthread", "serve_apps:wsgi", ["--threads", "32"], "serve_settings"),
-    "uvicorn": ("uvicorn_worker.UvicornWorker", "serve_apps:django_asgi", [], "serve_settings"),
-    "aiohttp+django": ("drf_async.worker.AiohttpWorker", "serve_apps:django_asgi", [], "serve_settings"),
+    "drf_async": ("drf_async.worker.AiohttpWorker", "serve_apps:asgi", [], "serve_settings", {}),
+    "gthread": ("gthread", "serve_apps:wsgi", ["--threads", "32"], "serve_settings", {}),
+    "uvicorn": ("uvicorn_worker.UvicornWorker", "serve_apps:django_asgi", [], "serve_settings", {}),
+    "aiohttp+django": ("drf_async.worker.AiohttpWorker", "serve_apps:django_asgi", [], "serve_settings", {}),
     # The same with Django's default middleware stack (Security, Session, Common, Csrf, Auth…).
-    "drf_async+mw": ("drf_async.worker.AiohttpWorker", "serve_apps:asgi", [], "serve_settings_middleware"),
-    "gthread+mw": ("gthread", "serve_apps:wsgi", ["--threads", "32"], "serve_settings_middleware"),
+    "drf_async+mw": ("drf_async.worker.AiohttpWorker", "serve_apps:asgi", [], "serve_settings_middleware", {}),
+    "gthread+mw": ("gthread", "serve_apps:wsgi", ["--threads", "32"], "serve_settings_middleware", {}),
+    # With a database (serve_settings_db).
+    "drf_async+db": ("drf_async.worker.AiohttpWorker", "serve_apps:asgi", [], "serve_settings_db", PERSISTENT),
+    "gthread+db": ("gthread", "serve_apps:wsgi", ["--threads", "32"], "serve_settings_db", PERSISTENT),
+    "granian+django+db": ("granian", "serve_apps:django_asgi", [], "serve_settings_db", {}),
+    "uvicorn+django+db": ("uvicorn_worker.UvicornWorker", "serve_apps:django_asgi", [], "serve_settings_db", {}),
 }
 
 # (label, server, path, connections)
@@ -51,6 +70,11 @@ RUNS = [
     ("plain async view", "uvicorn", "/plain/", 64),
     ("GET + middleware", "drf_async+mw", "/async/", 64),
     ("GET + middleware", "gthread+mw", "/sync/", 64),
+    ("DB + 200 ms await", "drf_async+db", "/async-db-wait/", 512),
+    ("DB + 200 ms await", "gthread+db", "/sync-db-wait/", 512),
+    ("DB + 200 ms await", "granian+django+db", "/async-db-wait/", 512),
+    ("DB + 200 ms await", "uvicorn+django+db", "/async-db-wait/", 512),
+    ("200 ms await only", "drf_async+db", "/async-wait/", 512),
 ]
 
 # (description, numerator run, denominator run, goal, higher is better)
@@ -60,6 +84,10 @@ RATIOS = [
     ("drf_async vs gthread-32, 50 ms I/O c=512", 3, 4, 5.0, True),
     ("AiohttpWorker vs uvicorn-worker, Django stock ASGI", 5, 6, 1.0, True),
     ("drf_async vs gthread-32, trivial GET, default middleware", 7, 8, None, True),
+    ("drf_async vs gthread-32, DB + 200 ms c=512", 9, 10, 8.0, True),
+    ("drf_async vs stock Django ASGI on granian, DB + 200 ms", 9, 11, 3.0, True),
+    ("drf_async vs stock Django ASGI on uvicorn, DB + 200 ms", 9, 12, None, True),
+    ("drf_async DB + 200 ms vs its 200 ms await only", 9, 13, 0.7, True),
 ]
 
 
@@ -74,20 +102,30 @@ class Result:
     p99: str
     errors: str
     peak_rss_kb: int
+    peak_db_connections: int | None = None
 
 
 class Server:
-    def __init__(self, name: str, cpu: int) -> None:
-        worker, app, extra, settings_module = SERVERS[name]
+    def __init__(self, name: str, cpu: int, env: dict[str, str] | None = None) -> None:
+        worker, app, extra, settings_module, server_env = SERVERS[name]
         self.name = name
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
-        command = [
-            "taskset", "-c", str(cpu), GUNICORN, "-k", worker, "-w", "1", "--bind", f"127.0.0.1:{self.port}",
-            "--keep-alive", "60", "--backlog", "4096", "--log-level", "warning", *extra, app,
-        ]
-        env = {**os.environ, "PYTHONPATH": f"{HERE}{os.pathsep}{ROOT}", "DJANGO_SETTINGS_MODULE": settings_module}
+        if worker == "granian":
+            command = [
+                "taskset", "-c", str(cpu), GRANIAN, "--interface", "asgi", "--workers", "1", "--host", "127.0.0.1",
+                "--port", str(self.port), "--backlog", "4096", "--no-ws", "--log-level", "warning", *extra, app,
+            ]
+        else:
+            command = [
+                "taskset", "-c", str(cpu), GUNICORN, "-k", worker, "-w", "1", "--bind", f"127.0.0.1:{self.port}",
+                "--keep-alive", "60", "--backlog", "4096", "--log-level", "warning", *extra, app,
+            ]
+        env = {
+            **os.environ, **(env or {}), **server_env,
+            "PYTHONPATH": f"{HERE}{os.pathsep}{ROOT}", "DJANGO_SETTINGS_MODULE": settings_module,
+        }
         self.process = subprocess.Popen(command, env=env, cwd=HERE, start_new_session=True)
         self._wait_ready()
 
@@ -164,6 +202,44 @@ def idle_connections_rss(name: str, count: int, cpu: int, client_cpu: int) -> tu
         server.stop()
 
 
+def prepare_database(env: dict[str, str]) -> None:
+    """Create serve_settings_db's tables and ten users (what the DB views count)."""
+    env = {**os.environ, **env, "PYTHONPATH": f"{HERE}{os.pathsep}{ROOT}"}
+    env["DJANGO_SETTINGS_MODULE"] = "serve_settings_db"
+    python = [sys.executable, "-c"]
+    subprocess.run([*python, "import django.core.management as m; m.execute_from_command_line(['', 'migrate', "
+                    "'-v0', '--noinput'])"], env=env, cwd=HERE, check=True)
+    subprocess.run([*python, "import django; django.setup(); from django.contrib.auth.models import User; "
+                    "User.objects.all().delete(); User.objects.bulk_create([User(username=f'u{i}') for i in "
+                    "range(10)])"], env=env, cwd=HERE, check=True)
+
+
+class ConnectionWatch:
+    """The peak number of the bench server's PostgreSQL connections, sampled every 20 ms."""
+
+    def __init__(self, database_url: str) -> None:
+        import psycopg
+
+        self.peak = 0
+        self._done = threading.Event()
+        self._conn = psycopg.connect(database_url, autocommit=True)
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.02):
+            count = self._conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'drf_async_bench'"
+            ).fetchone()[0]
+            self.peak = max(self.peak, count)
+
+    def stop(self) -> int:
+        self._done.set()
+        self._thread.join()
+        self._conn.close()
+        return self.peak
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=8)
@@ -171,48 +247,67 @@ def main() -> None:
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--client-cpu", type=int, default=1)
     parser.add_argument("--idle-connections", type=int, default=1000)
+    parser.add_argument("--only", help="run only the workloads whose label contains this text")
+    parser.add_argument("--database-url", help="PostgreSQL for the DB pairing (default: a SQLite file)")
+    parser.add_argument("--threads", type=int, default=32, help="DRF_ASYNC_THREADS for the DB pairing")
     args = parser.parse_args()
     for tool in ("wrk", "taskset", "pgrep"):
         if not shutil.which(tool):
             sys.exit(f"{tool} is required")
+    runs = [run for run in RUNS if not args.only or args.only in run[0]]
+    db_env = {"DRF_ASYNC_THREADS": str(args.threads)}
+    if args.database_url:
+        db_env["BENCH_DATABASE_URL"] = args.database_url
+    if any(SERVERS[server][3] == "serve_settings_db" for _, server, _, _ in runs):
+        prepare_database(db_env)
 
     results: list[Result] = []
-    for name in dict.fromkeys(server for _, server, _, _ in RUNS):
-        server = Server(name, args.server_cpu)
+    for name in dict.fromkeys(server for _, server, _, _ in runs):
+        uses_db = SERVERS[name][3] == "serve_settings_db"
+        server = Server(name, args.server_cpu, db_env if uses_db else None)
         try:
-            for label, run_server, path, connections in RUNS:
+            for label, run_server, path, connections in runs:
                 if run_server != name:
                     continue
                 wrk(server.url(path), connections, args.warmup, args.client_cpu)
+                watch = ConnectionWatch(args.database_url) if uses_db and args.database_url else None
                 rps, p50, p99, errors = wrk(server.url(path), connections, args.duration, args.client_cpu)
-                results.append(Result(label, name, path, connections, rps, p50, p99, errors, server.memory_kb()))
+                peak = watch.stop() if watch else None
+                results.append(Result(label, name, path, connections, rps, p50, p99, errors, server.memory_kb(), peak))
         finally:
             server.stop()
-    ordered = [next(r for r in results if (r.label, r.server, r.path) == (lbl, s, p)) for lbl, s, p, _ in RUNS]
+    ordered = {
+        i: r for i, (lbl, s, p, _) in enumerate(RUNS) for r in results if (r.label, r.server, r.path) == (lbl, s, p)
+    }
 
-    print(f"\n{'workload':<18} {'server':<16} {'path':<11} {'c':>4} {'req/s':>9} {'p50':>9} {'p99':>9} "
-          f"{'peak RSS':>9}  errors")
-    for r in ordered:
-        print(f"{r.label:<18} {r.server:<16} {r.path:<11} {r.connections:>4} {r.rps:>9.0f} {r.p50:>9} {r.p99:>9} "
-              f"{r.peak_rss_kb / 1024:>7.1f}MB  {r.errors}")
+    print(f"\n{'workload':<18} {'server':<18} {'path':<15} {'c':>4} {'req/s':>9} {'p50':>9} {'p99':>9} "
+          f"{'peak RSS':>9} {'DB conns':>8}  errors")
+    for r in ordered.values():
+        conns = "" if r.peak_db_connections is None else str(r.peak_db_connections)
+        print(f"{r.label:<18} {r.server:<18} {r.path:<15} {r.connections:>4} {r.rps:>9.0f} {r.p50:>9} {r.p99:>9} "
+              f"{r.peak_rss_kb / 1024:>7.1f}MB {conns:>8}  {r.errors}")
 
-    print(f"\nworker RSS with {args.idle_connections} idle keep-alive connections:")
     rss = {}
-    for name in ("drf_async", "uvicorn"):
-        before, during = idle_connections_rss(name, args.idle_connections, args.server_cpu, args.client_cpu)
-        rss[name] = during
-        print(f"  {name:<10} {before / 1024:7.1f}MB idle -> {during / 1024:7.1f}MB with connections")
+    if not args.only:
+        print(f"\nworker RSS with {args.idle_connections} idle keep-alive connections:")
+        for name in ("drf_async", "uvicorn"):
+            before, during = idle_connections_rss(name, args.idle_connections, args.server_cpu, args.client_cpu)
+            rss[name] = during
+            print(f"  {name:<10} {before / 1024:7.1f}MB idle -> {during / 1024:7.1f}MB with connections")
 
     print(f"\n{'ratio':<58} {'reached':>8} {'goal':>7}")
     for description, num, den, goal, _ in RATIOS:
+        if num not in ordered or den not in ordered:
+            continue
         ratio = ordered[num].rps / ordered[den].rps
         if goal is None:
             print(f"{description:<58} {ratio:>7.2f}x  (no goal)")
         else:
             print(f"{description:<58} {ratio:>7.2f}x {'>=':>3}{goal:.1f}x  {'met' if ratio >= goal else 'MISSED'}")
-    ratio = rss["drf_async"] / rss["uvicorn"]
-    print(f"{'RSS, 1000 idle keep-alive connections, vs uvicorn-worker':<58} {ratio:>7.2f}x {'<=':>3}1.5x  "
-          f"{'met' if ratio <= 1.5 else 'MISSED'}")
+    if rss:
+        ratio = rss["drf_async"] / rss["uvicorn"]
+        print(f"{'RSS, 1000 idle keep-alive connections, vs uvicorn-worker':<58} {ratio:>7.2f}x {'<=':>3}1.5x  "
+              f"{'met' if ratio <= 1.5 else 'MISSED'}")
 
 
 if __name__ == "__main__":

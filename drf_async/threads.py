@@ -58,6 +58,8 @@ class _Worker(threading.Thread):
         self.cursors: weakref.WeakSet[Any] = weakref.WeakSet()
         # The lane this thread is lent to (written under that lane's lock).
         self.lane: Lane | None = None
+        # This thread's connection wrappers, one per alias (refreshed when a request takes it).
+        self.connections: list[Any] = []
 
     def cursor_released(self) -> None:
         """
@@ -288,7 +290,7 @@ class ThreadPool:
         True when the calling thread keeps state of the request it serves that another
         thread could not take over: a transaction or an open chunked cursor.
         """
-        for conn in connections.all(initialized_only=True):
+        for conn in worker.connections:
             if conn.in_atomic_block or (conn.connection is not None and not conn.autocommit):
                 return True
         # A cursor object stays alive as long as the iteration that holds it; a closed
@@ -365,12 +367,14 @@ class ThreadPool:
 
 def _track_chunked_cursors(worker: _Worker) -> None:
     """
-    Record in ``worker.cursors`` each chunked cursor the calling thread's connections open,
+    List the calling thread's connections in ``worker.connections`` (a wrapper per alias:
+    cheaper to check after each call than Django's ``connections.all()``), and record in
+    ``worker.cursors`` each chunked cursor they open,
     by wrapping each connection's ``chunked_cursor()`` (the one place Django opens the
     cursor that ``iterator()`` and ``aiterator()`` keep between chunks), once per connection.
     """
-    for alias in connections:
-        conn = connections[alias]
+    worker.connections = [connections[alias] for alias in connections]
+    for conn in worker.connections:
         if "chunked_cursor" not in conn.__dict__:
             conn.chunked_cursor = _recording(conn.chunked_cursor, worker)
 
