@@ -11,7 +11,8 @@ Django's own connection bookkeeping and the view never touched a thread.
 as in `django.core.asgi`) that changes only where sync work runs:
 
 - thread-sensitive sync work (the ORM, sync middleware, sync views and signal receivers)
-  runs on a `ThreadPool` of at most ``DRF_ASYNC_THREADS`` reused threads (default 32), so
+  runs on a `ThreadPool` of at most ``DRF_ASYNC_THREADS`` reused threads (default 32, or
+  the size of Django's PostgreSQL connection pool when that is smaller), so
   a process holds at most that many database connections, opened and closed per
   ``CONN_MAX_AGE``/``CONN_HEALTH_CHECKS``. A request holds a thread only while it runs
   sync code or keeps a transaction or a chunked cursor open on it (`drf_async.threads`);
@@ -59,7 +60,7 @@ from .middleware import adapt_pure_method, inline_pure_middleware
 from .threads import Lane, ThreadPool
 from .utils import is_inline
 
-__all__ = ["AsyncHandler", "ThreadPool", "get_asgi_application"]
+__all__ = ["AsyncHandler", "ThreadPool", "default_threads", "get_asgi_application"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -165,6 +166,25 @@ def _exit_atomic(blocks: list[Any], exc_type: Any, exc: BaseException | None, tb
         raise error
 
 
+def default_threads() -> int:
+    """
+    ``DRF_ASYNC_THREADS`` if set; else 32, but never more threads than the smallest of
+    Django's database connection pools (``OPTIONS["pool"]``) can serve at once, so that no
+    thread waits for a connection (each thread takes one per database it queries).
+    """
+    configured = getattr(settings, "DRF_ASYNC_THREADS", None)
+    if configured is not None:
+        return int(configured)
+    sizes = [DEFAULT_THREADS]
+    for settings_dict in connections.settings.values():
+        pool = (settings_dict.get("OPTIONS") or {}).get("pool")
+        if pool:
+            options = pool if isinstance(pool, dict) else {}
+            # psycopg_pool's defaults: min_size=4, max_size=min_size.
+            sizes.append(options.get("max_size") or options.get("min_size", 4))
+    return min(sizes)
+
+
 def get_asgi_application() -> AsyncHandler:
     """
     The public interface to Django's ASGI support, returning an `AsyncHandler`: the
@@ -231,7 +251,7 @@ class AsyncHandler(ASGIHandler):
     def __init__(self, max_threads: int | None = None, pin_thread: bool | None = None) -> None:
         super().__init__()
         if max_threads is None:
-            max_threads = getattr(settings, "DRF_ASYNC_THREADS", DEFAULT_THREADS)
+            max_threads = default_threads()
         if pin_thread is None:
             pin_thread = getattr(settings, "DRF_ASYNC_PIN_THREAD", False)
         self.thread_pool = ThreadPool(

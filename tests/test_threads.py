@@ -25,7 +25,7 @@ from django.utils.deprecation import MiddlewareMixin
 from rest_framework import permissions
 from rest_framework.response import Response
 
-from drf_async.handler import AsyncHandler
+from drf_async.handler import AsyncHandler, default_threads
 from drf_async.views import AsyncAPIView
 from tests import urls
 from tests.test_handler import Exchange
@@ -329,6 +329,26 @@ async def test_connections_are_closed_on_each_thread_given_back_with_conn_max_ag
     await asyncio.wrap_future(lane.submit(query_and_keep_wrapper))
     lane.close()
     assert wrappers[0].connection is None
+
+
+@pytest.mark.parametrize(
+    "pool, threads, expected",
+    [
+        (None, None, 32),
+        (True, None, 4),  # psycopg_pool's default size
+        ({"min_size": 2, "max_size": 6}, None, 6),
+        ({"min_size": 2, "max_size": 64}, None, 32),
+        ({"min_size": 2, "max_size": 6}, 10, 10),  # DRF_ASYNC_THREADS wins when set
+    ],
+)
+def test_default_threads_follow_the_connection_pool(monkeypatch, pool, threads, expected):
+    """By default the pool never starts more threads than Django's connection pool has connections."""
+    if pool is not None:
+        options = {**connections.settings["default"].get("OPTIONS", {}), "pool": pool}
+        monkeypatch.setitem(connections.settings["default"], "OPTIONS", options)
+    with override_settings(DRF_ASYNC_THREADS=threads) if threads else override_settings():
+        assert default_threads() == expected
+        assert AsyncHandler().thread_pool.max_threads == expected
 
 
 @postgresql_only
