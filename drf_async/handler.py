@@ -235,6 +235,19 @@ def _connected(signal: Any, sender: type, receivers: frozenset[Callable[..., Any
     return [receiver for receiver in sync_receivers if receiver in receivers]
 
 
+def _thread_bookkeeping(thread_connections: list[Any], receivers: list[Callable[..., Any]]) -> None:
+    """
+    Do what *receivers* (``reset_queries`` and/or ``close_old_connections``) do, on the
+    calling thread's *thread_connections*: the same per-connection calls, without the cost
+    of Django's per-thread connection lookups (`drf_async.threads` keeps the thread's list).
+    """
+    for conn in thread_connections:
+        if reset_queries in receivers:
+            conn.queries_log.clear()
+        if close_old_connections in receivers:
+            conn.close_if_unusable_or_obsolete()
+
+
 def _only(signal: Any, sender: type, receivers: frozenset[Callable[..., Any]]) -> bool:
     """True when every receiver *signal* has for *sender* is one of *receivers* (all sync)."""
     # Signal._live_receivers() returns (sync, async) receivers since Django 5.0.
@@ -435,23 +448,25 @@ class AsyncHandler(ASGIHandler):
         else:
             await signals.request_finished.asend(sender=type(self))
 
-    def thread_taken(self) -> None:
+    def thread_taken(self, thread_connections: list[Any]) -> None:
         """
-        On a pooled thread a request takes after giving up another: the connection
-        bookkeeping of ``request_started`` (``close_old_connections``, ``reset_queries``)
-        that Django's receivers do for a request's thread.
+        On a pooled thread a request takes after giving up another: what Django's
+        ``request_started`` receivers do for a request's thread (``reset_queries``,
+        ``close_old_connections``), for this thread's connections.
         """
-        for receiver in _connected(signals.request_started, type(self), _STARTED_BOOKKEEPING):
-            receiver()
+        receivers = _connected(signals.request_started, type(self), _STARTED_BOOKKEEPING)
+        if receivers:
+            _thread_bookkeeping(thread_connections, receivers)
 
-    def thread_given_back(self) -> None:
+    def thread_given_back(self, thread_connections: list[Any]) -> None:
         """
-        On a pooled thread a request gives back before it ends: ``close_old_connections``
+        On a pooled thread a request gives back before it ends: ``close_old_connections``,
         as at the end of a request, so that each thread a request used honours
         ``CONN_MAX_AGE`` and ``CONN_HEALTH_CHECKS``.
         """
-        for receiver in _connected(signals.request_finished, type(self), _THREAD_FINISHED_BOOKKEEPING):
-            receiver()
+        receivers = _connected(signals.request_finished, type(self), _THREAD_FINISHED_BOOKKEEPING)
+        if receivers:
+            _thread_bookkeeping(thread_connections, receivers)
 
     def _close_is_cheap(self, response: HttpResponseBase) -> bool:
         """

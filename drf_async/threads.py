@@ -60,6 +60,7 @@ class _Worker(threading.Thread):
         self.lane: Lane | None = None
         # This thread's connection wrappers, one per alias (refreshed when a request takes it).
         self.connections: list[Any] = []
+        self.aliases: tuple[str, ...] = ()
 
     def cursor_released(self) -> None:
         """
@@ -198,16 +199,23 @@ class Lane(concurrent.futures.Executor):
         worker.lane = self
         self._waiting = False
         self._taken += 1
-        worker.queue.put((concurrent.futures.Future(), self._taken_by, (worker, self._taken == 1), {}, None))
-        for item in self._pending:
-            worker.queue.put(item)
+        # One queue item for the bookkeeping and every call waiting: one wake-up of the thread.
+        batch = (worker, self._taken == 1, self._pending)
+        worker.queue.put((concurrent.futures.Future(), self._run_taken, batch, {}, None))
         self._pending = []
 
-    def _taken_by(self, worker: _Worker, first: bool) -> None:
-        """On *worker*, before the calls it was lent for."""
-        self._pool._taken(worker, first)
-        if first and self.on_bind is not None:
-            self.on_bind()
+    def _run_taken(self, worker: _Worker, first: bool, items: list[WorkItem]) -> None:
+        """On *worker*, just taken: the pool's bookkeeping, then the calls it was taken for."""
+        try:
+            self._pool._taken(worker, first)
+            if first and self.on_bind is not None:
+                self.on_bind()
+        except Exception:
+            logger.exception("Error in request bookkeeping on %s", worker.name)
+        last = len(items) - 1
+        for i, (future, fn, args, kwargs, lane) in enumerate(items):
+            # Only the last call may give the thread back: the others have calls behind them.
+            worker._run(future, fn, args, kwargs, lane if i == last else None)
 
     def _detach(self, worker: _Worker) -> bool:
         """
@@ -243,9 +251,9 @@ class ThreadPool:
 
     *on_take* runs on a thread when a request takes it again after giving up another (the
     request's first thread gets the lane's ``on_bind`` instead); *on_give_back* runs on a
-    thread a request gives back before it ends. The handler passes Django's per-request
-    connection bookkeeping (``close_old_connections``), so that every thread a request used
-    honours ``CONN_MAX_AGE`` and ``CONN_HEALTH_CHECKS``.
+    thread a request gives back before it ends. Each gets the thread's database connection
+    wrappers. The handler passes Django's per-request connection bookkeeping, so that every
+    thread a request used honours ``CONN_MAX_AGE`` and ``CONN_HEALTH_CHECKS``.
     """
 
     def __init__(
@@ -254,8 +262,8 @@ class ThreadPool:
         name: str = "drf_async",
         *,
         pin: bool = False,
-        on_take: Callable[[], Any] | None = None,
-        on_give_back: Callable[[], Any] | None = None,
+        on_take: Callable[[list[Any]], Any] | None = None,
+        on_give_back: Callable[[list[Any]], Any] | None = None,
     ) -> None:
         if max_threads < 1:
             raise ValueError("max_threads must be at least 1")
@@ -295,17 +303,17 @@ class ThreadPool:
                 return True
         # A cursor object stays alive as long as the iteration that holds it; a closed
         # psycopg cursor says so (sqlite3's cursors do not: alive counts as open).
-        return any(not getattr(cursor.cursor, "closed", False) for cursor in worker.cursors)
+        return bool(worker.cursors) and any(not getattr(c.cursor, "closed", False) for c in worker.cursors)
 
     def _taken(self, worker: _Worker, first: bool) -> None:
         _track_chunked_cursors(worker)
         if not first and self.on_take is not None:
-            self.on_take()
+            self.on_take(worker.connections)
 
     def _give_back(self, worker: _Worker) -> None:
         try:
             if self.on_give_back is not None:
-                self.on_give_back()
+                self.on_give_back(worker.connections)
         except Exception:
             # The request's call succeeded; its result must still reach it.
             logger.exception("Error in connection bookkeeping on %s", worker.name)
@@ -373,7 +381,12 @@ def _track_chunked_cursors(worker: _Worker) -> None:
     by wrapping each connection's ``chunked_cursor()`` (the one place Django opens the
     cursor that ``iterator()`` and ``aiterator()`` keep between chunks), once per connection.
     """
-    worker.connections = [connections[alias] for alias in connections]
+    # Django's per-thread connection storage costs a few µs an access: look the wrappers up
+    # again only when the configured aliases change (a wrapper stays a thread's for good).
+    aliases = tuple(connections)
+    if aliases != worker.aliases:
+        worker.connections = [connections[alias] for alias in aliases]
+        worker.aliases = aliases
     for conn in worker.connections:
         if "chunked_cursor" not in conn.__dict__:
             conn.chunked_cursor = _recording(conn.chunked_cursor, worker)
