@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import pytest
 from asgiref.sync import async_to_sync, iscoroutinefunction
-from django.db import connection
+from django.db import connection, transaction
 from django.shortcuts import get_object_or_404
 from django.test.utils import CaptureQueriesContext
-from rest_framework import generics, renderers, serializers
+from rest_framework import exceptions, generics, renderers, serializers
+from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 
 from drf_async import generics as async_generics
@@ -482,3 +483,155 @@ def test_async_hook_path_makes_one_hop_per_sync_step(basics, hops):
         serializer_class=BasicSerializer, get_queryset=_async_get_queryset)).as_view()
     assert len(call("async", view, "get").data) == 2
     assert len(hops) == 1
+
+
+# Sync overrides of actions, as in a DRF project: the same override on DRF's class and on ours
+
+
+class TextSerializer(serializers.ModelSerializer):
+    """No id: rows created inside a rolled-back block may get different ids on PostgreSQL."""
+
+    class Meta:
+        model = BasicModel
+        fields = ("text",)
+
+
+ACTION_METHODS = {"list": "get", "create": "post", "retrieve": "get", "update": "put", "partial_update": "patch",
+                  "destroy": "delete"}
+DETAIL_ACTIONS = ("retrieve", "update", "partial_update", "destroy")
+OVERRIDES = ("no query", "query", "super")
+
+
+def sync_override(action: str, variant: str):
+    """A ``def <action>()`` override: answers without a query, with a query, or wraps ``super().<action>()``."""
+
+    def no_query(self, request, *args, **kwargs):
+        return Response({"action": action, "kwargs": sorted(kwargs)}, headers={"X-Extra": action})
+
+    def query(self, request, *args, **kwargs):
+        return Response({"action": action, "rows": list(self.get_queryset().values_list("text", flat=True))})
+
+    def wraps_super(self, request, *args, **kwargs):
+        response = getattr(super(type(self), self), action)(request, *args, **kwargs)
+        response.data = {"wrapped": response.data, "rows": BasicModel.objects.count()}
+        return response
+
+    function = {"no query": no_query, "query": query, "super": wraps_super}[variant]
+    function.__name__ = function.__qualname__ = action
+    return function
+
+
+def same_from_the_same_rows(method: str, name: str, suffix: str = "", **kwargs) -> Seen:
+    """`Twins.same()` with each side's writes rolled back, so both start from the same rows."""
+    answers = []
+    for side in SIDES:
+        with transaction.atomic():
+            answers.append(send(side, method, f"{name}/{suffix}", **kwargs))
+            transaction.set_rollback(True)
+    sync_seen, async_seen = answers
+    assert async_seen == sync_seen
+    return async_seen
+
+
+CONCRETE = [name.removeprefix("Async") for name in async_generics.__all__ if name != "AsyncGenericAPIView"]
+OVERRIDE_CASES = [(view, action, variant) for view in CONCRETE for action in ACTION_METHODS
+                  if hasattr(getattr(generics, view), action) for variant in OVERRIDES]
+for view, action, variant in OVERRIDE_CASES:
+    twin_views(f"override-{view}-{action}-{variant}".replace(" ", "-"), getattr(generics, view),
+               getattr(async_generics, f"Async{view}"), pattern=r"(?P<pk>[^/]+)/" if action in DETAIL_ACTIONS else "",
+               queryset=BasicModel.objects.exclude(text="filtered out"), serializer_class=TextSerializer,
+               **{action: sync_override(action, variant)})
+
+
+@pytest.mark.parametrize("view, action, variant", OVERRIDE_CASES, ids=["-".join(case) for case in OVERRIDE_CASES])
+def test_sync_action_override_answers_like_drf(view, action, variant, basics):
+    """A ``def list()``/``create()``/… override on each concrete view: DRF's status, data and headers."""
+    name = f"override-{view}-{action}-{variant}".replace(" ", "-")
+    suffix = f"{basics[0].id}/" if action in DETAIL_ACTIONS else ""
+    data = {"data": {"text": "written"}, "format": "json"} if action in ("create", "update", "partial_update") else {}
+    got = same_from_the_same_rows(ACTION_METHODS[action], name, suffix, **data)
+    assert got.status < 300
+    if variant == "query":
+        assert got.data["rows"] == ["foo", "bar", "baz"]
+
+
+def test_sync_write_override_runs_in_a_transaction(db):
+    """A ``def create()`` override that writes and then fails leaves no row, as drf_async's own create."""
+
+    def create(self, request, *args, **kwargs):
+        BasicModel.objects.create(text="half")
+        raise exceptions.ValidationError("Changed my mind.")
+
+    view = type("Creates", (async_generics.AsyncCreateAPIView,), dict(
+        queryset=BasicModel.objects.all(), serializer_class=TextSerializer, create=create)).as_view()
+    assert call("async", view, "post", {"text": "x"}).status_code == 400
+    assert not BasicModel.objects.filter(text="half").exists()
+
+
+@pytest.mark.parametrize("action", ["list", "retrieve", "update", "partial_update", "destroy"])
+def test_sync_action_override_is_one_thread_hop(action, basics, hops):
+    """A ``def`` override, super() call included, costs one hop: DRF's action runs in the override's thread."""
+    _, async_cls = twin_classes("OneHop", generics.RetrieveUpdateDestroyAPIView if action != "list"
+                                else generics.ListAPIView, async_generics.AsyncRetrieveUpdateDestroyAPIView
+                                if action != "list" else async_generics.AsyncListAPIView,
+                                queryset=BasicModel.objects.all(), serializer_class=TextSerializer,
+                                **{action: sync_override(action, "super")})
+    pk = {} if action == "list" else {"pk": basics[0].id}
+    response = call("async", async_cls.as_view(), ACTION_METHODS[action], {"text": "x"} if action != "list" else None,
+                    **pk)
+    assert response.status_code < 300 and len(hops) == 1
+
+
+def test_sync_override_calling_super_with_an_async_hook_awaits_it(basics):
+    """``super().list()`` from a def override still honours an async def get_queryset (awaited on the loop)."""
+    view = type("Mixed", (async_generics.AsyncListAPIView,), dict(
+        serializer_class=TextSerializer, get_queryset=_async_get_queryset,
+        list=sync_override("list", "super"))).as_view()
+    response = call("async", view, "get")
+    assert response.status_code == 200 and response.data == {"wrapped": [{"text": "bar"}, {"text": "baz"}], "rows": 4}
+
+
+# Mixed handlers: own def handlers beside inherited async ones, and the reverse
+
+
+def _sync_extra(self, request, *args, **kwargs):
+    return Response({"rows": self.get_queryset().count(), "method": request.method}, headers={"X-Extra": "sync"})
+
+
+async def _async_extra(self, request, *args, **kwargs):
+    return Response({"rows": await self.get_queryset().acount(), "method": request.method}, headers={"X-Extra": "sync"})
+
+
+def _free_method(view: str) -> str:
+    """An HTTP method the concrete view does not handle."""
+    return next(m for m in ("post", "get", "put", "delete") if not hasattr(getattr(generics, view), m))
+
+
+def _own_method(view: str) -> str:
+    return next(m for m in ("get", "post", "put", "delete") if hasattr(getattr(generics, view), m))
+
+
+MIXED_CASES = [(view, direction) for view in CONCRETE for direction in ("own sync", "own sync and async")]
+for view, direction in MIXED_CASES:
+    free, own = _free_method(view), _own_method(view)
+    # "own sync": inherited async handlers plus a def one. "own sync and async": an inherited
+    # handler overridden as def, plus a new async def one.
+    async_attrs = {free: _sync_extra} if direction == "own sync" else {free: _async_extra, own: _sync_extra}
+    sync_attrs = {free: _sync_extra} if direction == "own sync" else {free: _sync_extra, own: _sync_extra}
+    name = f"mixed-{view}-{direction}".replace(" ", "-")
+    common = dict(queryset=BasicModel.objects.all(), serializer_class=TextSerializer)
+    route(name, type(view, (getattr(generics, view),), {**common, **sync_attrs}).as_view(),
+          type(view, (getattr(async_generics, f"Async{view}"),), {**common, **async_attrs}).as_view(),
+          r"(?P<pk>[^/]+)/")
+
+
+@pytest.mark.parametrize("view, direction", MIXED_CASES, ids=["-".join(case) for case in MIXED_CASES])
+def test_mixed_handlers_on_each_concrete_view_answer_like_drf(view, direction, basics):
+    """def and async def handlers on one concrete view: every method answers as on DRF's class, no check error."""
+    name = f"mixed-{view}-{direction}".replace(" ", "-")
+    for method in ("get", "post", "put", "patch", "delete", "options"):
+        data = {"data": {"text": "written"}, "format": "json"} if method in ("post", "put", "patch") else {}
+        same_from_the_same_rows(method, name, f"{basics[0].id}/", **data)
+    from django.core import checks
+
+    assert [m for m in checks.run_checks(tags=["drf_async"]) if m.obj.__name__ == view] == []
