@@ -11,7 +11,7 @@ from asgiref.sync import async_to_sync, iscoroutinefunction
 from django.db import connection, transaction
 from django.shortcuts import get_object_or_404
 from django.test.utils import CaptureQueriesContext
-from rest_framework import exceptions, generics, renderers, serializers
+from rest_framework import exceptions, generics, permissions, renderers, serializers
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 
@@ -523,10 +523,17 @@ def sync_override(action: str, variant: str):
 
 def same_from_the_same_rows(method: str, name: str, suffix: str = "", **kwargs) -> Seen:
     """`Twins.same()` with each side's writes rolled back, so both start from the same rows."""
+    return same_from_the_same_rows_as(Twins(), method, name, suffix, **kwargs)
+
+
+def same_from_the_same_rows_as(client: Twins, method: str, name: str, suffix: str = "", **kwargs) -> Seen:
+    """`same_from_the_same_rows()` through *client* (authenticated, say)."""
     answers = []
     for side in SIDES:
+        request = getattr(client.sync_client, method) if side == "sync" else async_to_sync(
+            getattr(client.async_client, method))
         with transaction.atomic():
-            answers.append(send(side, method, f"{name}/{suffix}", **kwargs))
+            answers.append(seen(request(f"/{side}/{name}/{suffix}", **kwargs)))
             transaction.set_rollback(True)
     sync_seen, async_seen = answers
     assert async_seen == sync_seen
@@ -635,3 +642,83 @@ def test_mixed_handlers_on_each_concrete_view_answer_like_drf(view, direction, b
     from django.core import checks
 
     assert [m for m in checks.run_checks(tags=["drf_async"]) if m.obj.__name__ == view] == []
+
+
+# DRF's model and object permissions with an async def get_queryset
+
+
+class FooOwnerBackend:
+    """Object permissions for the row whose text is the user's name (as django-guardian would grant)."""
+
+    def authenticate(self, request, **credentials):
+        return None
+
+    def has_perm(self, user_obj, perm, obj=None):
+        return obj is not None and getattr(obj, "text", None) == user_obj.username
+
+
+PERMISSION_CASES = {
+    "model-perms": (generics.ListCreateAPIView, async_generics.AsyncListCreateAPIView, "",
+                    permissions.DjangoModelPermissions),
+    "model-perms-anon": (generics.ListCreateAPIView, async_generics.AsyncListCreateAPIView, "",
+                         permissions.DjangoModelPermissionsOrAnonReadOnly),
+    "object-perms": (generics.RetrieveUpdateDestroyAPIView, async_generics.AsyncRetrieveUpdateDestroyAPIView,
+                     r"(?P<pk>[^/]+)/", permissions.DjangoObjectPermissions),
+}
+for _name, (_sync_base, _async_base, _pattern, _permission) in PERMISSION_CASES.items():
+    route(_name, type("Perms", (_sync_base,), dict(
+              serializer_class=TextSerializer, permission_classes=[_permission], get_queryset=_sync_get_queryset)
+          ).as_view(),
+          type("Perms", (_async_base,), dict(
+              serializer_class=TextSerializer, permission_classes=[_permission], get_queryset=_async_get_queryset)
+          ).as_view(), _pattern)
+
+
+@pytest.fixture
+def staff(basics):
+    from django.contrib.auth.models import Permission, User
+
+    user = User.objects.create_user("bar")
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["add_basicmodel", "change_basicmodel"]))
+    return {"perms": user, "none": User.objects.create_user("baz"), "anonymous": None}
+
+
+@pytest.mark.parametrize("who, method, status", [
+    ("anonymous", "get", 403), ("none", "get", 200), ("none", "post", 403), ("perms", "post", 201),
+])
+def test_django_model_permissions_with_async_get_queryset_match_sync(who, method, status, staff):
+    """DjangoModelPermissions reads get_queryset().model: an async def get_queryset gives the sync view's answers."""
+    client = Twins()
+    client.each("force_authenticate", staff[who])
+    data = {"data": {"text": "new"}, "format": "json"} if method == "post" else {}
+    assert same_from_the_same_rows_as(client, method, "model-perms", **data).status == status
+
+
+def test_django_model_permissions_or_anon_read_only_with_async_get_queryset(staff):
+    """Anonymous reads pass, anonymous writes do not, as on the sync view."""
+    client = Twins()
+    assert client.same("get", "model-perms-anon").status == 200
+    assert client.same("post", "model-perms-anon", data={"text": "x"}, format="json").status == 403
+
+
+@pytest.mark.parametrize("who, row, method, status", [
+    ("perms", 1, "get", 200), ("perms", 1, "patch", 200), ("perms", 2, "patch", 403), ("none", 2, "patch", 403),
+    ("perms", 0, "get", 404),  # "foo": outside the queryset
+])
+def test_django_object_permissions_with_async_get_queryset_match_sync(who, row, method, status, staff, settings):
+    """
+    DjangoObjectPermissions, with a backend granting each user the row named after them: the object check
+    passes, fails, or the model check fails first ("baz" has no change permission), as on the sync view.
+    """
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend",
+                                        "tests.test_generics.FooOwnerBackend"]
+    client = Twins()
+    client.each("force_authenticate", staff[who])
+    data = {"data": {"text": "bar"}, "format": "json"} if method == "patch" else {}
+    got = same_from_the_same_rows_as(client, method, "object-perms", f"{staff_rows(row)}/", **data)
+    assert got.status == status
+
+
+def staff_rows(index: int) -> int:
+    """The id of the index-th row of `basics` ("foo", "bar", "baz"…)."""
+    return BasicModel.objects.order_by("id").values_list("id", flat=True)[index]
