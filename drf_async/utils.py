@@ -122,15 +122,20 @@ def stand_in(obj: Any, **attributes: Any) -> Iterator[None]:
     """
     Shadow *obj*'s methods with instance attributes while DRF's sync code runs, so that it
     uses what async code already produced (a resolved queryset, an awaited exception handler,
-    an ``async def`` hook bridged back to the loop); the methods return afterwards.
+    an ``async def`` hook bridged back to the loop); the methods (or the instance attributes
+    that shadowed them before) return afterwards.
     """
+    shadowed = {name: vars(obj)[name] for name in attributes if name in vars(obj)}
     for name, value in attributes.items():
         setattr(obj, name, value)
     try:
         yield
     finally:
         for name in attributes:
-            delattr(obj, name)
+            if name in shadowed:
+                setattr(obj, name, shadowed[name])
+            else:
+                delattr(obj, name)
 
 
 async def run_in_thread(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:

@@ -722,3 +722,17 @@ def test_django_object_permissions_with_async_get_queryset_match_sync(who, row, 
 def staff_rows(index: int) -> int:
     """The id of the index-th row of `basics` ("foo", "bar", "baz"…)."""
     return BasicModel.objects.order_by("id").values_list("id", flat=True)[index]
+
+
+def test_drfs_sync_callers_get_the_result_of_async_hooks(basics, settings):
+    """OPTIONS metadata and the browsable API call get_object()/get_serializer() synchronously: async hooks work."""
+    settings.TEMPLATES = TEMPLATES
+    view = type("AsyncHooks", (async_generics.AsyncRetrieveUpdateDestroyAPIView,), dict(
+        get_queryset=_async_get_queryset, get_serializer_class=_async_serializer_class,
+        renderer_classes=(renderers.JSONRenderer, renderers.BrowsableAPIRenderer))).as_view()
+    pk = basics[1].id
+    options = call("async", view, "options", pk=pk)
+    assert options.status_code == 200 and set(options.data["actions"]["PUT"]) == {"id", "text"}
+    html = async_to_sync(view)(async_factory.get("/", HTTP_ACCEPT="text/html"), pk=pk)
+    html.render()
+    assert html.status_code == 200 and b'name="text"' in html.content
