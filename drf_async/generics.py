@@ -19,7 +19,7 @@ How an action runs is decided from its hooks, with `utils.mode_of()`:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -202,7 +202,7 @@ class AsyncGenericAPIView(AsyncAPIView, generics.GenericAPIView):
         """DRF's sync *action*, inside `transaction.atomic()` when it writes (*atomic*)."""
         return _atomically(action, self._write_db()) if atomic else action
 
-    async def _acall_action(self, action: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    def _acall_action(self, action: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Awaitable[Any]:
         """
         Call an action or handler through `acall()`. A sync override of a write action
         (``def create()``, `update`, `partial_update`, `destroy`, as in a DRF project) runs in its
@@ -210,7 +210,7 @@ class AsyncGenericAPIView(AsyncAPIView, generics.GenericAPIView):
         """
         if getattr(action, "__name__", None) in _WRITE_ACTIONS and not is_async(action):
             action = _atomically(action, self._write_db())
-        return await acall(action, *args, **kwargs)
+        return acall(action, *args, **kwargs)
 
     async def _aperform(self, hook: Callable[..., Any], arg: Any, instance: Model | None = None) -> Any:
         """

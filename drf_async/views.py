@@ -9,6 +9,7 @@ in one thread hop per step, pure ones (``AllowAny``, no authenticators) run on t
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -94,9 +95,12 @@ class AsyncAPIView(APIView):
         self.response = self.finalize_response(request, response, *args, **kwargs)
         return self.response
 
-    async def _acall_action(self, action: Any, /, *args: Any, **kwargs: Any) -> Any:
-        """Call a handler or viewset action, ``def`` or ``async def``, through `acall()`."""
-        return await acall(action, *args, **kwargs)
+    def _acall_action(self, action: Any, /, *args: Any, **kwargs: Any) -> Awaitable[Any]:
+        """
+        Call a handler or viewset action, ``def`` or ``async def``, through `acall()`. A plain
+        method returning acall()'s coroutine: no coroutine frame of its own per request.
+        """
+        return acall(action, *args, **kwargs)
 
     async def ahandle_exception(self, exc: Exception) -> Response:
         """
