@@ -15,6 +15,13 @@ How an action runs is decided from its hooks, with `utils.mode_of()`:
   them, and writes inside `transaction.atomic()`;
 - some hook async: the action runs step by step on the loop, each async hook awaited and
   each sync step in one thread hop (`is_valid()`, `save()`, `.data`, the page fetch).
+
+The actions and the concrete views' handlers may themselves be overridden as ``def``, as in a
+DRF project (``def list(self, request): ... super().list(request)``), and mixed with
+``async def`` ones on one class: each is called through `utils.acall()`, so a sync override
+runs in one thread hop, where its ``super()`` call runs DRF's own action
+(`utils.callable_from_sync`); a sync override of a write action runs inside
+`transaction.atomic()`, as the built-in one does (`_acall_action`).
 """
 
 from __future__ import annotations

@@ -579,17 +579,15 @@ def test_sync_write_override_runs_in_a_transaction(db):
     assert not BasicModel.objects.filter(text="half").exists()
 
 
-@pytest.mark.parametrize("action", ["list", "retrieve", "update", "partial_update", "destroy"])
+@pytest.mark.parametrize("action", list(ACTION_METHODS))
 def test_sync_action_override_is_one_thread_hop(action, basics, hops):
     """A ``def`` override, super() call included, costs one hop: DRF's action runs in the override's thread."""
-    _, async_cls = twin_classes("OneHop", generics.RetrieveUpdateDestroyAPIView if action != "list"
-                                else generics.ListAPIView, async_generics.AsyncRetrieveUpdateDestroyAPIView
-                                if action != "list" else async_generics.AsyncListAPIView,
-                                queryset=BasicModel.objects.all(), serializer_class=TextSerializer,
-                                **{action: sync_override(action, "super")})
-    pk = {} if action == "list" else {"pk": basics[0].id}
-    response = call("async", async_cls.as_view(), ACTION_METHODS[action], {"text": "x"} if action != "list" else None,
-                    **pk)
+    detail = action in DETAIL_ACTIONS
+    base = async_generics.AsyncRetrieveUpdateDestroyAPIView if detail else async_generics.AsyncListCreateAPIView
+    view = type("OneHop", (base,), {"queryset": BasicModel.objects.all(), "serializer_class": TextSerializer,
+                                    action: sync_override(action, "super")}).as_view()
+    data = {"text": "x"} if action in ("create", "update", "partial_update") else None
+    response = call("async", view, ACTION_METHODS[action], data, **({"pk": basics[0].id} if detail else {}))
     assert response.status_code < 300 and len(hops) == 1
 
 
