@@ -15,8 +15,10 @@ against DRF's on the same requests.
 
 Sync code may call the actions too: a ``def list()`` override's ``super().list()``, in its
 thread hop, gets DRF's own action there, or, when a hook is ``async def``, the async action
-awaited on the loop from that thread (`utils.callable_from_sync`). The actions carry no docstrings on purpose: DRF's
-schema generators describe an operation by its action's docstring, and DRF's have none.
+awaited on the loop from that thread (`utils.callable_from_sync`).
+
+The actions carry no docstrings on purpose: DRF's schema generators describe an operation by
+its action's docstring, and DRF's have none.
 """
 
 from __future__ import annotations

@@ -70,16 +70,18 @@ def is_delegating(func: Callable[..., Any]) -> bool:
 def call_mode(func: Callable[..., Any]) -> str:
     """``"async"`` for coroutine functions, ``"inline"`` for pure sync ones, else ``"thread"``."""
     underlying = getattr(func, "__func__", func)
-    mode: str | None = getattr(underlying, _MODE_ATTRIBUTE, None)
-    if mode is not None:
-        return mode
+    # (mode, id of the function it was decided for): functools.wraps() copies a function's
+    # attributes to its wrapper, which must be decided on its own.
+    cached = getattr(underlying, _MODE_ATTRIBUTE, None)
+    if cached is not None and cached[1] == id(underlying):
+        return cached[0]  # type: ignore[no-any-return]
     try:
         return _MODES[underlying]
     except (KeyError, TypeError):  # not seen yet, or unhashable
         pass
     mode = _decide(func, underlying)
     try:
-        setattr(underlying, _MODE_ATTRIBUTE, mode)
+        setattr(underlying, _MODE_ATTRIBUTE, (mode, id(underlying)))
     except (AttributeError, TypeError):  # a builtin: no attributes
         with suppress(TypeError):
             _MODES[underlying] = mode

@@ -98,3 +98,20 @@ def test_stand_in_restores_an_instance_attribute_it_shadowed():
             assert view.hook() == "inner"
         assert view.hook() == "outer"
     assert view.hook() == "method" and "hook" not in vars(view)
+
+
+def test_a_wrapper_is_decided_on_its_own():
+    """functools.wraps() copies attributes: a sync wrapper of an @inline function is not inline itself."""
+    from functools import wraps
+
+    @utils.inline
+    def pure():
+        return 1
+
+    assert utils.call_mode(pure) == "inline"
+
+    @wraps(pure)
+    def wrapper():
+        return pure()
+
+    assert utils.call_mode(wrapper) == "thread"
