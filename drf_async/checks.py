@@ -4,13 +4,18 @@ System checks that turn async mistakes into startup errors with the fix, instead
 
 - ``drf_async.E001``: an ``async def`` handler or action on a plain DRF view, whose sync
   dispatch cannot await it (also DRF's `api_view` on an ``async def`` function).
-- ``drf_async.E002``: sync and async handlers mixed on one async view.
+- ``drf_async.E002``: retired (it refused sync and async handlers mixed on one drf_async
+  view, which drf_async supports: its dispatch runs each handler through `utils.acall`). The
+  id stays reserved, never reused, so silencing it in ``SILENCED_SYSTEM_CHECKS`` is harmless.
 - ``drf_async.E003``: a policy hook overridden in the wrong mode on an `AsyncAPIView`
   (``async def check_permissions`` is never awaited; override ``acheck_permissions``).
 - ``drf_async.W001``: async DRF views in a project that has no ASGI entry point, so they
   run through WSGI, each request in a fresh event loop.
 
-All carry the tag ``drf_async``: ``manage.py check --tag drf_async`` runs just these.
+All carry the tag ``drf_async``: ``manage.py check --tag drf_async`` runs just these. The
+checks look at the view classes of the whole project: they import the URLconf first, as
+Django's URL checks do, so a view is checked even when nothing else has imported it yet, and
+report in a fixed order (by class path), whatever order the checks run in.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import checks
+from django.urls import get_resolver
 from rest_framework.views import APIView
 
 from .utils import is_async
@@ -50,11 +56,15 @@ def _subclasses(cls: type) -> Iterator[type]:
 
 
 def _user_view_classes() -> list[type[APIView]]:
+    """The project's DRF view classes, its URLconf imported first, sorted by class path."""
+    if getattr(settings, "ROOT_URLCONF", None):
+        get_resolver().url_patterns  # noqa: B018  (imports the URLconf and what it includes)
     seen: dict[type[APIView], None] = dict.fromkeys(_subclasses(APIView))
-    return [
+    classes = [
         cls for cls in seen
         if not cls.__module__.startswith(LIBRARY_MODULES) and not hasattr(cls, "drf_async_replaced_by")
     ]
+    return sorted(classes, key=_label)
 
 
 def _handlers(cls: type) -> dict[str, Any]:
@@ -80,11 +90,11 @@ def _label(cls: type) -> str:
 def check_async_handlers(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
     for cls in _user_view_classes():
-        handlers = _handlers(cls)
         if issubclass(cls, AsyncAPIView) or is_async(cls.dispatch):
             if issubclass(cls, AsyncAPIView):
-                errors += _check_async_view(cls, handlers)
+                errors += _check_async_view(cls)
             continue
+        handlers = _handlers(cls)
         async_names = sorted(name for name, handler in handlers.items() if is_async(handler))
         functions = {_wrapped_function(handler) for handler in handlers.values()} - {None}
         if any(is_async(func) for func in functions):
@@ -110,19 +120,9 @@ def check_async_handlers(app_configs: Any = None, **kwargs: Any) -> list[checks.
     return errors
 
 
-def _check_async_view(cls: type, handlers: dict[str, Any]) -> list[checks.CheckMessage]:
+def _check_async_view(cls: type) -> list[checks.CheckMessage]:
+    # Handlers and actions may be `def` or `async def` in any mix (drf_async.E002 is retired).
     errors: list[checks.CheckMessage] = []
-    modes = {name: is_async(h) for name, h in handlers.items()}
-    if len(set(modes.values())) > 1:
-        sync_names = sorted(name for name, a in modes.items() if not a)
-        async_names = sorted(name for name, a in modes.items() if a)
-        errors.append(checks.Error(
-            f"{_label(cls)} HTTP handlers must either be all sync or all async: "
-            f"{', '.join(sync_names)} sync, {', '.join(async_names)} async.",
-            hint=f"Make {', '.join(sync_names)} 'async def' (run blocking code with sync_to_async).",
-            obj=cls,
-            id="drf_async.E002",
-        ))
     for hook, twin in SYNC_HOOKS.items():
         if is_async(getattr(cls, hook)):
             hint = "Make it a plain 'def'" + (f", or override '{twin}' instead." if twin else ".")

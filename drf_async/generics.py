@@ -15,11 +15,18 @@ How an action runs is decided from its hooks, with `utils.mode_of()`:
   them, and writes inside `transaction.atomic()`;
 - some hook async: the action runs step by step on the loop, each async hook awaited and
   each sync step in one thread hop (`is_valid()`, `save()`, `.data`, the page fetch).
+
+The actions and the concrete views' handlers may themselves be overridden as ``def``, as in a
+DRF project (``def list(self, request): ... super().list(request)``), and mixed with
+``async def`` ones on one class: each is called through `utils.acall()`, so a sync override
+runs in one thread hop, where its ``super()`` call runs DRF's own action
+(`utils.callable_from_sync`); a sync override of a write action runs inside
+`transaction.atomic()`, as the built-in one does (`_acall_action`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -29,7 +36,18 @@ from rest_framework import filters, generics, mixins
 from rest_framework.response import Response
 
 from . import mixins as async_mixins
-from .utils import acall, inline, is_async, mode_of, run_in_thread, stand_in
+from .utils import (
+    acall,
+    bridged,
+    callable_from_sync,
+    delegating,
+    inline,
+    is_async,
+    is_delegating,
+    mode_of,
+    run_in_thread,
+    stand_in,
+)
 from .views import AsyncAPIView
 
 __all__ = [
@@ -47,17 +65,6 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# drf_async's own a-twins: they only call their sync counterpart the cheapest way, so a
-# class that does not override them runs DRF's sync hook. An override is an async hook.
-_DELEGATING: set[Callable[..., Any]] = set()
-
-
-def _delegating(func: F) -> F:
-    """Mark an async twin whose only job is to call its sync counterpart (see `_async_hooks()`)."""
-    _DELEGATING.add(func)
-    return func
-
-
 def _async_hooks(obj: Any, names: Iterable[str]) -> Iterator[Callable[..., Any]]:
     """
     The hooks among *names* that make *obj* need the async path: ``async def`` overrides of
@@ -65,7 +72,7 @@ def _async_hooks(obj: Any, names: Iterable[str]) -> Iterator[Callable[..., Any]]
     """
     for name in names:
         func = getattr(obj, name, None)
-        if func is not None and is_async(func) and getattr(func, "__func__", func) not in _DELEGATING:
+        if func is not None and is_async(func) and not is_delegating(func):
             yield func
 
 
@@ -75,6 +82,10 @@ _OBJECT_HOOKS = (*_QUERYSET_HOOKS, "get_object", "aget_object")
 _SERIALIZER_HOOKS = ("get_serializer", "get_serializer_class", "get_serializer_context")
 # The same names on the view and on its paginator.
 _PAGE_HOOKS = ("paginate_queryset", "apaginate_queryset", "get_paginated_response", "aget_paginated_response")
+# Sync hooks DRF's own sync code calls on the view: DjangoModelPermissions and
+# DjangoObjectPermissions (`get_queryset`), metadata for OPTIONS and the browsable API.
+_SYNC_CALLERS_HOOKS = ("get_queryset", "filter_queryset", "get_object", *_SERIALIZER_HOOKS)
+_WRITE_ACTIONS = frozenset(("create", "update", "partial_update", "destroy"))
 _ACTION_HOOKS: dict[str, tuple[str, ...]] = {
     "list": (*_QUERYSET_HOOKS, *_PAGE_HOOKS, *_SERIALIZER_HOOKS),
     "retrieve": (*_OBJECT_HOOKS, *_SERIALIZER_HOOKS),
@@ -92,14 +103,28 @@ class AsyncGenericAPIView(AsyncAPIView, generics.GenericAPIView):
     # Classes users subclass carry comments, not docstrings: drf-spectacular describes an
     # undocumented view by the first docstring it finds in the MRO before DRF's classes.
 
+    async def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        """
+        `AsyncAPIView.dispatch()`, with the view's ``async def`` hooks made callable from DRF's
+        sync code too: DRF's `DjangoModelPermissions`, OPTIONS metadata and the browsable API
+        call `get_queryset()`, `get_object()` or `get_serializer()` synchronously in a thread,
+        and get the hook's result awaited on the loop (`utils.bridged`), as with a sync hook.
+        """
+        for name in _SYNC_CALLERS_HOOKS:
+            hook = getattr(self, name)
+            if is_async(hook):
+                # For this instance's life (one request): the renderer may still call it.
+                setattr(self, name, bridged(hook))
+        return await super().dispatch(request, *args, **kwargs)
+
     # Async counterparts of GenericAPIView's methods
 
-    @_delegating
+    @delegating
     async def aget_queryset(self) -> Any:
         """Async counterpart of `get_queryset()`, which may itself be ``async def``."""
         return await acall(self.get_queryset)
 
-    @_delegating
+    @delegating
     async def afilter_queryset(self, queryset: Any) -> Any:
         """
         Async counterpart of `filter_queryset()`: each backend's `filter_queryset()` may be
@@ -118,7 +143,7 @@ class AsyncGenericAPIView(AsyncAPIView, generics.GenericAPIView):
             queryset = await acall(backend().filter_queryset, self.request, queryset, self)
         return queryset
 
-    @_delegating
+    @delegating
     async def aget_object(self) -> Any:
         """
         Async counterpart of `get_object()`: DRF's lookup, 404 and object permission checks
@@ -134,7 +159,7 @@ class AsyncGenericAPIView(AsyncAPIView, generics.GenericAPIView):
         with stand_in(self, get_queryset=lambda: queryset, filter_queryset=lambda queryset: queryset):
             return await run_in_thread(self.get_object)
 
-    @_delegating
+    @delegating
     async def apaginate_queryset(self, queryset: Any) -> list[Any] | None:
         """
         Async counterpart of `paginate_queryset()`: the paginator's count and page fetch in
@@ -149,7 +174,7 @@ class AsyncGenericAPIView(AsyncAPIView, generics.GenericAPIView):
             return await paginator.apaginate_queryset(queryset, self.request, view=self)
         return await acall(paginator.paginate_queryset, queryset, self.request, view=self)
 
-    @_delegating
+    @delegating
     async def aget_paginated_response(self, data: Any) -> Response:
         """Async counterpart of `get_paginated_response()`."""
         if type(self).get_paginated_response is not generics.GenericAPIView.get_paginated_response:
@@ -178,9 +203,21 @@ class AsyncGenericAPIView(AsyncAPIView, generics.GenericAPIView):
 
     async def _run_in_one_hop(self, atomic: bool, action: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """Run DRF's sync *action* in one thread hop; a write (*atomic*) in a transaction."""
-        if atomic:
+        return await run_in_thread(self._one_hop(atomic, action), *args, **kwargs)
+
+    def _one_hop(self, atomic: bool, action: F) -> F:
+        """DRF's sync *action*, inside `transaction.atomic()` when it writes (*atomic*)."""
+        return _atomically(action, self._write_db()) if atomic else action
+
+    def _acall_action(self, action: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Awaitable[Any]:
+        """
+        Call an action or handler through `acall()`. A sync override of a write action
+        (``def create()``, `update`, `partial_update`, `destroy`, as in a DRF project) runs in its
+        thread hop inside `transaction.atomic()`, as drf_async's own write actions do.
+        """
+        if getattr(action, "__name__", None) in _WRITE_ACTIONS and not is_async(action):
             action = _atomically(action, self._write_db())
-        return await run_in_thread(action, *args, **kwargs)
+        return acall(action, *args, **kwargs)
 
     async def _aperform(self, hook: Callable[..., Any], arg: Any, instance: Model | None = None) -> Any:
         """
@@ -231,77 +268,90 @@ class AsyncGenericAPIView(AsyncAPIView, generics.GenericAPIView):
 class AsyncCreateAPIView(async_mixins.AsyncCreateModelMixin, AsyncGenericAPIView, generics.CreateAPIView):
     # Concrete view for creating a model instance.
 
+    @callable_from_sync(generics.CreateAPIView.post)
     async def post(self, request, *args, **kwargs):
-        return await self.create(request, *args, **kwargs)
+        return await self._acall_action(self.create, request, *args, **kwargs)
 
 
 class AsyncListAPIView(async_mixins.AsyncListModelMixin, AsyncGenericAPIView, generics.ListAPIView):
     # Concrete view for listing a queryset.
 
+    @callable_from_sync(generics.ListAPIView.get)
     async def get(self, request, *args, **kwargs):
-        return await self.list(request, *args, **kwargs)
+        return await self._acall_action(self.list, request, *args, **kwargs)
 
 
 class AsyncRetrieveAPIView(async_mixins.AsyncRetrieveModelMixin, AsyncGenericAPIView,
                            generics.RetrieveAPIView):
     # Concrete view for retrieving a model instance.
 
+    @callable_from_sync(generics.RetrieveAPIView.get)
     async def get(self, request, *args, **kwargs):
-        return await self.retrieve(request, *args, **kwargs)
+        return await self._acall_action(self.retrieve, request, *args, **kwargs)
 
 
 class AsyncDestroyAPIView(async_mixins.AsyncDestroyModelMixin, AsyncGenericAPIView,
                           generics.DestroyAPIView):
     # Concrete view for deleting a model instance.
 
+    @callable_from_sync(generics.DestroyAPIView.delete)
     async def delete(self, request, *args, **kwargs):
-        return await self.destroy(request, *args, **kwargs)
+        return await self._acall_action(self.destroy, request, *args, **kwargs)
 
 
 class AsyncUpdateAPIView(async_mixins.AsyncUpdateModelMixin, AsyncGenericAPIView, generics.UpdateAPIView):
     # Concrete view for updating a model instance.
 
+    @callable_from_sync(generics.UpdateAPIView.put)
     async def put(self, request, *args, **kwargs):
-        return await self.update(request, *args, **kwargs)
+        return await self._acall_action(self.update, request, *args, **kwargs)
 
+    @callable_from_sync(generics.UpdateAPIView.patch)
     async def patch(self, request, *args, **kwargs):
-        return await self.partial_update(request, *args, **kwargs)
+        return await self._acall_action(self.partial_update, request, *args, **kwargs)
 
 
 class AsyncListCreateAPIView(async_mixins.AsyncListModelMixin, async_mixins.AsyncCreateModelMixin,
                              AsyncGenericAPIView, generics.ListCreateAPIView):
     # Concrete view for listing a queryset or creating a model instance.
 
+    @callable_from_sync(generics.ListCreateAPIView.get)
     async def get(self, request, *args, **kwargs):
-        return await self.list(request, *args, **kwargs)
+        return await self._acall_action(self.list, request, *args, **kwargs)
 
+    @callable_from_sync(generics.ListCreateAPIView.post)
     async def post(self, request, *args, **kwargs):
-        return await self.create(request, *args, **kwargs)
+        return await self._acall_action(self.create, request, *args, **kwargs)
 
 
 class AsyncRetrieveUpdateAPIView(async_mixins.AsyncRetrieveModelMixin, async_mixins.AsyncUpdateModelMixin,
                                  AsyncGenericAPIView, generics.RetrieveUpdateAPIView):
     # Concrete view for retrieving, updating a model instance.
 
+    @callable_from_sync(generics.RetrieveUpdateAPIView.get)
     async def get(self, request, *args, **kwargs):
-        return await self.retrieve(request, *args, **kwargs)
+        return await self._acall_action(self.retrieve, request, *args, **kwargs)
 
+    @callable_from_sync(generics.RetrieveUpdateAPIView.put)
     async def put(self, request, *args, **kwargs):
-        return await self.update(request, *args, **kwargs)
+        return await self._acall_action(self.update, request, *args, **kwargs)
 
+    @callable_from_sync(generics.RetrieveUpdateAPIView.patch)
     async def patch(self, request, *args, **kwargs):
-        return await self.partial_update(request, *args, **kwargs)
+        return await self._acall_action(self.partial_update, request, *args, **kwargs)
 
 
 class AsyncRetrieveDestroyAPIView(async_mixins.AsyncRetrieveModelMixin, async_mixins.AsyncDestroyModelMixin,
                                   AsyncGenericAPIView, generics.RetrieveDestroyAPIView):
     # Concrete view for retrieving or deleting a model instance.
 
+    @callable_from_sync(generics.RetrieveDestroyAPIView.get)
     async def get(self, request, *args, **kwargs):
-        return await self.retrieve(request, *args, **kwargs)
+        return await self._acall_action(self.retrieve, request, *args, **kwargs)
 
+    @callable_from_sync(generics.RetrieveDestroyAPIView.delete)
     async def delete(self, request, *args, **kwargs):
-        return await self.destroy(request, *args, **kwargs)
+        return await self._acall_action(self.destroy, request, *args, **kwargs)
 
 
 class AsyncRetrieveUpdateDestroyAPIView(async_mixins.AsyncRetrieveModelMixin, async_mixins.AsyncUpdateModelMixin,
@@ -309,17 +359,21 @@ class AsyncRetrieveUpdateDestroyAPIView(async_mixins.AsyncRetrieveModelMixin, as
                                         generics.RetrieveUpdateDestroyAPIView):
     # Concrete view for retrieving, updating or deleting a model instance.
 
+    @callable_from_sync(generics.RetrieveUpdateDestroyAPIView.get)
     async def get(self, request, *args, **kwargs):
-        return await self.retrieve(request, *args, **kwargs)
+        return await self._acall_action(self.retrieve, request, *args, **kwargs)
 
+    @callable_from_sync(generics.RetrieveUpdateDestroyAPIView.put)
     async def put(self, request, *args, **kwargs):
-        return await self.update(request, *args, **kwargs)
+        return await self._acall_action(self.update, request, *args, **kwargs)
 
+    @callable_from_sync(generics.RetrieveUpdateDestroyAPIView.patch)
     async def patch(self, request, *args, **kwargs):
-        return await self.partial_update(request, *args, **kwargs)
+        return await self._acall_action(self.partial_update, request, *args, **kwargs)
 
+    @callable_from_sync(generics.RetrieveUpdateDestroyAPIView.delete)
     async def delete(self, request, *args, **kwargs):
-        return await self.destroy(request, *args, **kwargs)
+        return await self._acall_action(self.destroy, request, *args, **kwargs)
 
 
 def _atomically(func: F, using: str) -> F:

@@ -11,16 +11,28 @@ may be overridden as ``def`` (as in a DRF project; run in a thread, inside
 When every hook an action reaches is sync, the action is DRF's own, run in one thread hop
 (`AsyncGenericAPIView._runs_in_one_hop`). Otherwise it runs step by step below; those
 steps follow DRF 3.16-3.18's mixins line for line, and tests/test_mixins.py pins them
-against DRF's on the same requests. The actions carry no docstrings on purpose: DRF's
-schema generators describe an operation by its action's docstring, and DRF's have none.
+against DRF's on the same requests.
+
+Sync code may call the actions too: a ``def list()`` override's ``super().list()``, in its
+thread hop, gets DRF's own action there, or, when a hook is ``async def``, the async action
+awaited on the loop from that thread (`utils.callable_from_sync`).
+
+The actions carry no docstrings on purpose: DRF's schema generators describe an operation by
+its action's docstring, and DRF's have none.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from rest_framework import mixins, status
 from rest_framework.response import Response
 
 from .serializers import adata, ais_valid
+from .utils import callable_from_sync
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
     "AsyncCreateModelMixin",
@@ -31,9 +43,28 @@ __all__ = [
 ]
 
 
+def _also_sync(action: str, drf_action: Callable[..., Any], *, atomic: bool) -> Callable[[F], F]:
+    """
+    `utils.callable_from_sync()` for the action *action*: from sync code, DRF's *drf_action*
+    when every hook it reaches is sync (a write inside ``transaction.atomic()``, as on the async
+    path), else the async action awaited on the loop.
+    """
+
+    def decorator(async_action: F) -> F:
+        def sync_action(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if self._runs_in_one_hop(action):
+                return self._one_hop(atomic, drf_action)(self, *args, **kwargs)
+            return async_action(self, *args, **kwargs)
+
+        return callable_from_sync(sync_action)(async_action)
+
+    return decorator
+
+
 class AsyncCreateModelMixin(mixins.CreateModelMixin):
     # Create a model instance.
 
+    @_also_sync("create", mixins.CreateModelMixin.create, atomic=True)
     async def create(self, request, *args, **kwargs):  # type: ignore[override]
         if self._runs_in_one_hop("create"):
             return await self._run_in_one_hop(True, super().create, request, *args, **kwargs)
@@ -48,6 +79,7 @@ class AsyncCreateModelMixin(mixins.CreateModelMixin):
 class AsyncListModelMixin(mixins.ListModelMixin):
     # List a queryset.
 
+    @_also_sync("list", mixins.ListModelMixin.list, atomic=False)
     async def list(self, request, *args, **kwargs):  # type: ignore[override]
         if self._runs_in_one_hop("list"):
             return await self._run_in_one_hop(False, super().list, request, *args, **kwargs)
@@ -65,6 +97,7 @@ class AsyncListModelMixin(mixins.ListModelMixin):
 class AsyncRetrieveModelMixin(mixins.RetrieveModelMixin):
     # Retrieve a model instance.
 
+    @_also_sync("retrieve", mixins.RetrieveModelMixin.retrieve, atomic=False)
     async def retrieve(self, request, *args, **kwargs):  # type: ignore[override]
         if self._runs_in_one_hop("retrieve"):
             return await self._run_in_one_hop(False, super().retrieve, request, *args, **kwargs)
@@ -76,6 +109,7 @@ class AsyncRetrieveModelMixin(mixins.RetrieveModelMixin):
 class AsyncUpdateModelMixin(mixins.UpdateModelMixin):
     # Update a model instance.
 
+    @_also_sync("update", mixins.UpdateModelMixin.update, atomic=True)
     async def update(self, request, *args, **kwargs):  # type: ignore[override]
         if self._runs_in_one_hop("update"):
             return await self._run_in_one_hop(True, super().update, request, *args, **kwargs)
@@ -92,14 +126,16 @@ class AsyncUpdateModelMixin(mixins.UpdateModelMixin):
 
         return Response(await adata(serializer))
 
+    @callable_from_sync(mixins.UpdateModelMixin.partial_update)
     async def partial_update(self, request, *args, **kwargs):  # type: ignore[override]
         kwargs["partial"] = True
-        return await self.update(request, *args, **kwargs)
+        return await self._acall_action(self.update, request, *args, **kwargs)
 
 
 class AsyncDestroyModelMixin(mixins.DestroyModelMixin):
     # Destroy a model instance.
 
+    @_also_sync("destroy", mixins.DestroyModelMixin.destroy, atomic=True)
     async def destroy(self, request, *args, **kwargs):  # type: ignore[override]
         if self._runs_in_one_hop("destroy"):
             return await self._run_in_one_hop(True, super().destroy, request, *args, **kwargs)

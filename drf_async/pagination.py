@@ -18,8 +18,7 @@ from typing import Any
 from rest_framework import pagination
 from rest_framework.response import Response
 
-from .generics import _delegating
-from .utils import acall, inline
+from .utils import acall, delegating, inline
 
 __all__ = ["AsyncPaginationMixin", "AsyncPageNumberPagination", "AsyncLimitOffsetPagination", "AsyncCursorPagination"]
 
@@ -27,7 +26,7 @@ __all__ = ["AsyncPaginationMixin", "AsyncPageNumberPagination", "AsyncLimitOffse
 class AsyncPaginationMixin:
     """`apaginate_queryset()` and `aget_paginated_response()` for any `BasePagination`."""
 
-    @_delegating
+    @delegating
     async def apaginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any] | None:
         """
         Async counterpart of `paginate_queryset()`: the count and the page fetch in one
@@ -35,7 +34,7 @@ class AsyncPaginationMixin:
         """
         return await acall(self.paginate_queryset, queryset, request, view)  # type: ignore[attr-defined]
 
-    @_delegating
+    @delegating
     async def aget_paginated_response(self, data: Any) -> Response:
         """Async counterpart of `get_paginated_response()`."""
         return await acall(self.get_paginated_response, data)  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ in one thread hop per step, pure ones (``AllowAny``, no authenticators) run on t
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -43,10 +44,10 @@ class AsyncAPIView(APIView):
 
     @classproperty
     def view_is_async(cls) -> bool:
-        # Django's check still runs, so a class that mixes sync and async handlers fails
-        # at as_view() with Django's "must either be all sync or all async" error. The
-        # dispatch itself is always a coroutine, whatever the handlers are.
-        super().view_is_async  # noqa: B018
+        # The dispatch is always a coroutine, whatever the handlers are, and it calls each
+        # one through acall(): a class may mix `def` and `async def` handlers (a sync one
+        # runs in one thread hop). Django's "must either be all sync or all async" rule is
+        # for its own views, whose dispatch calls the handler directly; it does not apply.
         return True
 
     # Dispatch methods
@@ -86,13 +87,20 @@ class AsyncAPIView(APIView):
             else:
                 handler = self.http_method_not_allowed
 
-            response = await acall(handler, request, *args, **kwargs)
+            response = await self._acall_action(handler, request, *args, **kwargs)
 
         except Exception as exc:
             response = await self.ahandle_exception(exc)
 
         self.response = self.finalize_response(request, response, *args, **kwargs)
         return self.response
+
+    def _acall_action(self, action: Any, /, *args: Any, **kwargs: Any) -> Awaitable[Any]:
+        """
+        Call a handler or viewset action, ``def`` or ``async def``, through `acall()`. A plain
+        method returning acall()'s coroutine: no coroutine frame of its own per request.
+        """
+        return acall(action, *args, **kwargs)
 
     async def ahandle_exception(self, exc: Exception) -> Response:
         """

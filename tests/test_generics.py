@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import pytest
 from asgiref.sync import async_to_sync, iscoroutinefunction
-from django.db import connection
+from django.db import connection, transaction
 from django.shortcuts import get_object_or_404
 from django.test.utils import CaptureQueriesContext
-from rest_framework import generics, renderers, serializers
+from rest_framework import exceptions, generics, permissions, renderers, serializers
+from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 
 from drf_async import generics as async_generics
@@ -482,3 +483,258 @@ def test_async_hook_path_makes_one_hop_per_sync_step(basics, hops):
         serializer_class=BasicSerializer, get_queryset=_async_get_queryset)).as_view()
     assert len(call("async", view, "get").data) == 2
     assert len(hops) == 1
+
+
+# Sync overrides of actions, as in a DRF project: the same override on DRF's class and on ours
+
+
+class TextSerializer(serializers.ModelSerializer):
+    """No id: rows created inside a rolled-back block may get different ids on PostgreSQL."""
+
+    class Meta:
+        model = BasicModel
+        fields = ("text",)
+
+
+ACTION_METHODS = {"list": "get", "create": "post", "retrieve": "get", "update": "put", "partial_update": "patch",
+                  "destroy": "delete"}
+DETAIL_ACTIONS = ("retrieve", "update", "partial_update", "destroy")
+OVERRIDES = ("no query", "query", "super")
+
+
+def sync_override(action: str, variant: str):
+    """A ``def <action>()`` override: answers without a query, with a query, or wraps ``super().<action>()``."""
+
+    def no_query(self, request, *args, **kwargs):
+        return Response({"action": action, "kwargs": sorted(kwargs)}, headers={"X-Extra": action})
+
+    def query(self, request, *args, **kwargs):
+        return Response({"action": action, "rows": list(self.get_queryset().values_list("text", flat=True))})
+
+    def wraps_super(self, request, *args, **kwargs):
+        response = getattr(super(type(self), self), action)(request, *args, **kwargs)
+        response.data = {"wrapped": response.data, "rows": BasicModel.objects.count()}
+        return response
+
+    function = {"no query": no_query, "query": query, "super": wraps_super}[variant]
+    function.__name__ = function.__qualname__ = action
+    return function
+
+
+def same_from_the_same_rows(method: str, name: str, suffix: str = "", **kwargs) -> Seen:
+    """`Twins.same()` with each side's writes rolled back, so both start from the same rows."""
+    return same_from_the_same_rows_as(Twins(), method, name, suffix, **kwargs)
+
+
+def same_from_the_same_rows_as(client: Twins, method: str, name: str, suffix: str = "", **kwargs) -> Seen:
+    """`same_from_the_same_rows()` through *client* (authenticated, say)."""
+    answers = []
+    for side in SIDES:
+        request = getattr(client.sync_client, method) if side == "sync" else async_to_sync(
+            getattr(client.async_client, method))
+        with transaction.atomic():
+            answers.append(seen(request(f"/{side}/{name}/{suffix}", **kwargs)))
+            transaction.set_rollback(True)
+    sync_seen, async_seen = answers
+    assert async_seen == sync_seen
+    return async_seen
+
+
+CONCRETE = [name.removeprefix("Async") for name in async_generics.__all__ if name != "AsyncGenericAPIView"]
+OVERRIDE_CASES = [(view, action, variant) for view in CONCRETE for action in ACTION_METHODS
+                  if hasattr(getattr(generics, view), action) for variant in OVERRIDES]
+for view, action, variant in OVERRIDE_CASES:
+    twin_views(f"override-{view}-{action}-{variant}".replace(" ", "-"), getattr(generics, view),
+               getattr(async_generics, f"Async{view}"), pattern=r"(?P<pk>[^/]+)/" if action in DETAIL_ACTIONS else "",
+               queryset=BasicModel.objects.exclude(text="filtered out"), serializer_class=TextSerializer,
+               **{action: sync_override(action, variant)})
+
+
+@pytest.mark.parametrize("view, action, variant", OVERRIDE_CASES, ids=["-".join(case) for case in OVERRIDE_CASES])
+def test_sync_action_override_answers_like_drf(view, action, variant, basics):
+    """A ``def list()``/``create()``/… override on each concrete view: DRF's status, data and headers."""
+    assert_override_answers_like_drf(f"override-{view}-{action}-{variant}", action, variant, basics)
+
+
+def assert_override_answers_like_drf(name: str, action: str, variant: str, basics) -> None:
+    """Send *action*'s request to the twins routed at *name* (from the same rows): a success, alike on both."""
+    suffix = f"{basics[0].id}/" if action in DETAIL_ACTIONS else ""
+    data = {"data": {"text": "written"}, "format": "json"} if action in ("create", "update", "partial_update") else {}
+    got = same_from_the_same_rows(ACTION_METHODS[action], name.replace(" ", "-"), suffix, **data)
+    assert got.status < 300
+    if variant == "query":
+        assert got.data["rows"] == ["foo", "bar", "baz"]
+
+
+def test_sync_write_override_runs_in_a_transaction(db):
+    """A ``def create()`` override that writes and then fails leaves no row, as drf_async's own create."""
+
+    def create(self, request, *args, **kwargs):
+        BasicModel.objects.create(text="half")
+        raise exceptions.ValidationError("Changed my mind.")
+
+    view = type("Creates", (async_generics.AsyncCreateAPIView,), dict(
+        queryset=BasicModel.objects.all(), serializer_class=TextSerializer, create=create)).as_view()
+    assert call("async", view, "post", {"text": "x"}).status_code == 400
+    assert not BasicModel.objects.filter(text="half").exists()
+
+
+@pytest.mark.parametrize("action", list(ACTION_METHODS))
+def test_sync_action_override_is_one_thread_hop(action, basics, hops):
+    """A ``def`` override, super() call included, costs one hop: DRF's action runs in the override's thread."""
+    detail = action in DETAIL_ACTIONS
+    base = async_generics.AsyncRetrieveUpdateDestroyAPIView if detail else async_generics.AsyncListCreateAPIView
+    view = type("OneHop", (base,), {"queryset": BasicModel.objects.all(), "serializer_class": TextSerializer,
+                                    action: sync_override(action, "super")}).as_view()
+    data = {"text": "x"} if action in ("create", "update", "partial_update") else None
+    response = call("async", view, ACTION_METHODS[action], data, **({"pk": basics[0].id} if detail else {}))
+    assert response.status_code < 300 and len(hops) == 1
+
+
+def test_sync_override_calling_super_with_an_async_hook_awaits_it(basics):
+    """``super().list()`` from a def override still honours an async def get_queryset (awaited on the loop)."""
+    view = type("Mixed", (async_generics.AsyncListAPIView,), dict(
+        serializer_class=TextSerializer, get_queryset=_async_get_queryset,
+        list=sync_override("list", "super"))).as_view()
+    response = call("async", view, "get")
+    assert response.status_code == 200 and response.data == {"wrapped": [{"text": "bar"}, {"text": "baz"}], "rows": 4}
+
+
+# Mixed handlers: own def handlers beside inherited async ones, and the reverse
+
+
+def _sync_extra(self, request, *args, **kwargs):
+    return Response({"rows": self.get_queryset().count(), "method": request.method}, headers={"X-Extra": "sync"})
+
+
+async def _async_extra(self, request, *args, **kwargs):
+    return Response({"rows": await self.get_queryset().acount(), "method": request.method}, headers={"X-Extra": "sync"})
+
+
+def _free_method(view: str) -> str:
+    """An HTTP method the concrete view does not handle."""
+    return next(m for m in ("post", "get", "put", "delete") if not hasattr(getattr(generics, view), m))
+
+
+def _own_method(view: str) -> str:
+    return next(m for m in ("get", "post", "put", "delete") if hasattr(getattr(generics, view), m))
+
+
+MIXED_CASES = [(view, direction) for view in CONCRETE for direction in ("own sync", "own sync and async")]
+for view, direction in MIXED_CASES:
+    free, own = _free_method(view), _own_method(view)
+    # "own sync": inherited async handlers plus a def one. "own sync and async": an inherited
+    # handler overridden as def, plus a new async def one.
+    async_attrs = {free: _sync_extra} if direction == "own sync" else {free: _async_extra, own: _sync_extra}
+    sync_attrs = {free: _sync_extra} if direction == "own sync" else {free: _sync_extra, own: _sync_extra}
+    name = f"mixed-{view}-{direction}".replace(" ", "-")
+    common = dict(queryset=BasicModel.objects.all(), serializer_class=TextSerializer)
+    route(name, type(view, (getattr(generics, view),), {**common, **sync_attrs}).as_view(),
+          type(view, (getattr(async_generics, f"Async{view}"),), {**common, **async_attrs}).as_view(),
+          r"(?P<pk>[^/]+)/")
+
+
+@pytest.mark.parametrize("view, direction", MIXED_CASES, ids=["-".join(case) for case in MIXED_CASES])
+def test_mixed_handlers_on_each_concrete_view_answer_like_drf(view, direction, basics):
+    """def and async def handlers on one concrete view: every method answers as on DRF's class, no check error."""
+    name = f"mixed-{view}-{direction}".replace(" ", "-")
+    for method in ("get", "post", "put", "patch", "delete", "options"):
+        data = {"data": {"text": "written"}, "format": "json"} if method in ("post", "put", "patch") else {}
+        same_from_the_same_rows(method, name, f"{basics[0].id}/", **data)
+    from django.core import checks
+
+    assert [m for m in checks.run_checks(tags=["drf_async"]) if m.obj.__name__ == view] == []
+
+
+# DRF's model and object permissions with an async def get_queryset
+
+
+class FooOwnerBackend:
+    """Object permissions for the row whose text is the user's name (as django-guardian would grant)."""
+
+    def authenticate(self, request, **credentials):
+        return None
+
+    def has_perm(self, user_obj, perm, obj=None):
+        return obj is not None and getattr(obj, "text", None) == user_obj.username
+
+
+PERMISSION_CASES = {
+    "model-perms": (generics.ListCreateAPIView, async_generics.AsyncListCreateAPIView, "",
+                    permissions.DjangoModelPermissions),
+    "model-perms-anon": (generics.ListCreateAPIView, async_generics.AsyncListCreateAPIView, "",
+                         permissions.DjangoModelPermissionsOrAnonReadOnly),
+    "object-perms": (generics.RetrieveUpdateDestroyAPIView, async_generics.AsyncRetrieveUpdateDestroyAPIView,
+                     r"(?P<pk>[^/]+)/", permissions.DjangoObjectPermissions),
+}
+for _name, (_sync_base, _async_base, _pattern, _permission) in PERMISSION_CASES.items():
+    route(_name, type("Perms", (_sync_base,), dict(
+              serializer_class=TextSerializer, permission_classes=[_permission], get_queryset=_sync_get_queryset)
+          ).as_view(),
+          type("Perms", (_async_base,), dict(
+              serializer_class=TextSerializer, permission_classes=[_permission], get_queryset=_async_get_queryset)
+          ).as_view(), _pattern)
+
+
+@pytest.fixture
+def staff(basics):
+    from django.contrib.auth.models import Permission, User
+
+    user = User.objects.create_user("bar")
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["add_basicmodel", "change_basicmodel"]))
+    return {"perms": user, "none": User.objects.create_user("baz"), "anonymous": None}
+
+
+@pytest.mark.parametrize("who, method, status", [
+    ("anonymous", "get", 403), ("none", "get", 200), ("none", "post", 403), ("perms", "post", 201),
+])
+def test_django_model_permissions_with_async_get_queryset_match_sync(who, method, status, staff):
+    """DjangoModelPermissions reads get_queryset().model: an async def get_queryset gives the sync view's answers."""
+    client = Twins()
+    client.each("force_authenticate", staff[who])
+    data = {"data": {"text": "new"}, "format": "json"} if method == "post" else {}
+    assert same_from_the_same_rows_as(client, method, "model-perms", **data).status == status
+
+
+def test_django_model_permissions_or_anon_read_only_with_async_get_queryset(staff):
+    """Anonymous reads pass, anonymous writes do not, as on the sync view."""
+    client = Twins()
+    assert client.same("get", "model-perms-anon").status == 200
+    assert client.same("post", "model-perms-anon", data={"text": "x"}, format="json").status == 403
+
+
+@pytest.mark.parametrize("who, row, method, status", [
+    ("perms", 1, "get", 200), ("perms", 1, "patch", 200), ("perms", 2, "patch", 403), ("none", 2, "patch", 403),
+    ("perms", 0, "get", 404),  # "foo": outside the queryset
+])
+def test_django_object_permissions_with_async_get_queryset_match_sync(who, row, method, status, staff, settings):
+    """
+    DjangoObjectPermissions, with a backend granting each user the row named after them: the object check
+    passes, fails, or the model check fails first ("baz" has no change permission), as on the sync view.
+    """
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend",
+                                        "tests.test_generics.FooOwnerBackend"]
+    client = Twins()
+    client.each("force_authenticate", staff[who])
+    data = {"data": {"text": "bar"}, "format": "json"} if method == "patch" else {}
+    got = same_from_the_same_rows_as(client, method, "object-perms", f"{staff_rows(row)}/", **data)
+    assert got.status == status
+
+
+def staff_rows(index: int) -> int:
+    """The id of the index-th row of `basics` ("foo", "bar", "baz"…)."""
+    return BasicModel.objects.order_by("id").values_list("id", flat=True)[index]
+
+
+def test_drfs_sync_callers_get_the_result_of_async_hooks(basics, settings):
+    """OPTIONS metadata and the browsable API call get_object()/get_serializer() synchronously: async hooks work."""
+    settings.TEMPLATES = TEMPLATES
+    view = type("AsyncHooks", (async_generics.AsyncRetrieveUpdateDestroyAPIView,), dict(
+        get_queryset=_async_get_queryset, get_serializer_class=_async_serializer_class,
+        renderer_classes=(renderers.JSONRenderer, renderers.BrowsableAPIRenderer))).as_view()
+    pk = basics[1].id
+    options = call("async", view, "options", pk=pk)
+    assert options.status_code == 200 and set(options.data["actions"]["PUT"]) == {"id", "text"}
+    html = async_to_sync(view)(async_factory.get("/", HTTP_ACCEPT="text/html"), pk=pk)
+    html.render()
+    assert html.status_code == 200 and b'name="text"' in html.content

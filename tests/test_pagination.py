@@ -205,3 +205,88 @@ def test_paginated_list_with_an_async_hook_is_one_hop_per_step(books, hops):
         get_queryset=get_queryset, serializer_class=BookSerializer, pagination_class=async_twin(BookPage))).as_view()
     assert len(call("async", view, "get").data["results"]) == 5
     assert len(hops) == 2
+
+
+# Every drf_async class DRF can name in a setting, imported through DRF's api_settings
+
+
+SETTING_BASES = {  # DRF setting -> the base class its value must subclass
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.BasePagination",
+    "DEFAULT_PERMISSION_CLASSES": "rest_framework.permissions.BasePermission",
+    "DEFAULT_AUTHENTICATION_CLASSES": "rest_framework.authentication.BaseAuthentication",
+    "DEFAULT_THROTTLE_CLASSES": "rest_framework.throttling.BaseThrottle",
+    "DEFAULT_RENDERER_CLASSES": "rest_framework.renderers.BaseRenderer",
+    "DEFAULT_PARSER_CLASSES": "rest_framework.parsers.BaseParser",
+    "DEFAULT_FILTER_BACKENDS": "rest_framework.filters.BaseFilterBackend",
+    "DEFAULT_METADATA_CLASS": "rest_framework.metadata.BaseMetadata",
+    "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.BaseVersioning",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "rest_framework.negotiation.BaseContentNegotiation",
+}
+LIBRARY_MODULES = ("views", "generics", "mixins", "viewsets", "pagination", "permissions", "decorators", "serializers",
+                   "authentication", "checks", "test", "utils")
+
+
+def settable_classes() -> list[tuple[str, str]]:
+    """(setting, dotted path) for each public drf_async class that subclasses a DRF policy base."""
+    import importlib
+
+    from django.utils.module_loading import import_string
+
+    found = []
+    for name in LIBRARY_MODULES:
+        module = importlib.import_module(f"drf_async.{name}")
+        for attr in getattr(module, "__all__", []):
+            obj = getattr(module, attr)
+            for setting, base in SETTING_BASES.items():
+                if isinstance(obj, type) and issubclass(obj, import_string(base)):
+                    found.append((setting, f"drf_async.{name}.{attr}"))
+    return found
+
+
+FRESH_INTERPRETER = """
+import importlib, sys
+import django
+from django.conf import settings
+
+setting, path, first = sys.argv[1:4]
+value = [path] if setting.endswith("CLASSES") or setting.endswith("BACKENDS") else path
+settings.configure(
+    INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "rest_framework", "drf_async"],
+    REST_FRAMEWORK={setting: value, "PAGE_SIZE": 10},
+)
+if first != "setup":
+    importlib.import_module(first)
+django.setup()
+for module in ("drf_async.generics", "rest_framework.generics", "drf_async.viewsets", "drf_async.pagination"):
+    importlib.import_module(module)
+from django.utils.module_loading import import_string
+from rest_framework.settings import api_settings
+from drf_async.generics import AsyncListAPIView
+
+cls = import_string(path)
+configured = getattr(api_settings, setting)
+assert configured is cls or cls in configured, (configured, cls)
+if setting == "DEFAULT_PAGINATION_CLASS":
+    assert AsyncListAPIView.pagination_class is cls, AsyncListAPIView.pagination_class
+print("ok")
+"""
+SETTABLE = settable_classes()
+FIRST_IMPORTS = ["setup", "drf_async.pagination", "drf_async.generics", "rest_framework.generics"]
+
+
+def test_every_drf_async_paginator_is_settable():
+    """The three paginators are among the classes checked below (the discovery finds them)."""
+    assert {path for setting, path in SETTABLE if setting == "DEFAULT_PAGINATION_CLASS"} == {
+        f"drf_async.pagination.{name}" for name in async_pagination.__all__ if name != "AsyncPaginationMixin"}
+
+
+@pytest.mark.parametrize("first", FIRST_IMPORTS)
+@pytest.mark.parametrize("setting, path", SETTABLE)
+def test_drf_async_class_as_a_drf_setting_in_a_fresh_interpreter(setting, path, first):
+    """e.g. DEFAULT_PAGINATION_CLASS = "drf_async.pagination.AsyncLimitOffsetPagination": no import cycle, any order."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", FRESH_INTERPRETER, setting, path, first],
+                            capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stdout.strip()) == (0, "ok"), result.stderr

@@ -12,7 +12,6 @@ import rest_framework
 from asgiref.sync import async_to_sync, iscoroutinefunction
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import connection
 from django.http import Http404, StreamingHttpResponse
@@ -31,7 +30,7 @@ from rest_framework.views import APIView
 
 from drf_async.test import AsyncAPIClient, AsyncAPIRequestFactory
 from drf_async.views import AsyncAPIView
-from tests.twins import Twins, route
+from tests.twins import Twins, route, seen
 
 DRF_VERSION = tuple(int(part) for part in rest_framework.VERSION.split(".")[:2])
 factory = APIRequestFactory()
@@ -594,16 +593,69 @@ def test_sync_code_in_a_thread_still_awaits_async_permissions(owner, status):
     assert response.status_code == status
 
 
-def test_mixed_sync_and_async_handlers_fail_at_as_view():
-    class Mixed(AsyncAPIView):
-        def get(self, request):
-            return Response()
+class SyncCounts(APIView):
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
 
-        async def post(self, request):
-            return Response()
+    def get(self, request):
+        return Response({"users": User.objects.count()}, headers={"X-Extra": "get"})
 
-    with pytest.raises(ImproperlyConfigured, match="must either be all sync or all async"):
-        Mixed.as_view()
+    def post(self, request):
+        User.objects.create(username=request.data["username"])
+        return Response({"users": User.objects.count()}, status=201)
+
+
+class AsyncPostBase(AsyncAPIView):
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+
+    async def post(self, request):
+        await User.objects.acreate(username=request.data["username"])
+        return Response({"users": await User.objects.acount()}, status=201)
+
+
+class InheritedAsyncPostOwnSyncGet(AsyncPostBase):
+    def get(self, request):
+        return Response({"users": User.objects.count()}, headers={"X-Extra": "get"})
+
+
+class SyncPostBase(AsyncAPIView):
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+
+    def post(self, request):
+        User.objects.create(username=request.data["username"])
+        return Response({"users": User.objects.count()}, status=201)
+
+
+class InheritedSyncPostOwnAsyncGet(SyncPostBase):
+    async def get(self, request):
+        return Response({"users": await User.objects.acount()}, headers={"X-Extra": "get"})
+
+
+twins("mixed-async-post", SyncCounts, InheritedAsyncPostOwnSyncGet)
+twins("mixed-sync-post", SyncCounts, InheritedSyncPostOwnAsyncGet)
+
+
+@pytest.mark.parametrize("name", ["mixed-async-post", "mixed-sync-post"])
+def test_mixed_sync_and_async_handlers_answer_like_sync_drf(name, db):
+    """An inherited async post with an own sync get (and the reverse): as_view() works, both answer as DRF's view."""
+    client = Twins()
+    assert client.same("get", name).data == {"users": 0}
+    sync_seen = seen(client.sync_client.post(f"/sync/{name}/", {"username": "x"}, format="json"))
+    User.objects.filter(username="x").delete()
+    async_seen = seen(async_to_sync(client.async_client.post)(f"/async/{name}/", {"username": "x"}, format="json"))
+    assert async_seen == sync_seen and async_seen.status == 201
+    assert client.same("get", name).headers["X-Extra"] == "get"
+    assert client.same("delete", name).status == 405
+
+
+def test_mixed_handlers_are_not_reported_by_the_checks():
+    """No system check objects to a drf_async view mixing def and async def handlers."""
+    from django.core import checks
+
+    found = checks.run_checks(tags=["drf_async"])
+    assert [m for m in found if m.obj in (InheritedAsyncPostOwnSyncGet, InheritedSyncPostOwnAsyncGet)] == []
 
 
 # Thread hops

@@ -14,8 +14,21 @@ from rest_framework.test import APIRequestFactory
 
 from drf_async import viewsets as async_viewsets
 from drf_async.test import AsyncAPIRequestFactory
+from tests import test_generics
 from tests.models import BasicModel
-from tests.test_generics import SIDES, BasicSerializer
+from tests.test_generics import (
+    ACTION_METHODS,
+    OVERRIDES,
+    SIDES,
+    BasicSerializer,
+    TextSerializer,
+    assert_override_answers_like_drf,
+    same_from_the_same_rows,
+    sync_override,
+)
+from tests.twins import route
+
+basics = test_generics.basics  # the fixture: four rows, one the viewsets' queryset filters out
 
 factory = APIRequestFactory()
 async_factory = AsyncAPIRequestFactory()
@@ -207,3 +220,77 @@ def test_read_only_viewset_has_only_list_and_retrieve():
     assert iscoroutinefunction(cls.list) and iscoroutinefunction(cls.retrieve)
     assert not hasattr(cls, "create") and not hasattr(cls, "destroy")
     assert issubclass(cls, viewsets.ViewSetMixin)
+
+
+# Sync action overrides and mixed actions on AsyncModelViewSet, against ModelViewSet
+
+VIEWSET_ROUTES = {"": {"get": "list", "post": "create"},
+                  r"(?P<pk>\d+)/": {"get": "retrieve", "put": "update", "patch": "partial_update",
+                                      "delete": "destroy"}}
+
+
+def route_viewsets(name: str, sync_attrs: dict, async_attrs: dict, extra: dict | None = None) -> type:
+    """A ModelViewSet and an AsyncModelViewSet, routed list, detail and *extra*; returns the async class."""
+    common = dict(queryset=BasicModel.objects.exclude(text="filtered out"), serializer_class=TextSerializer)
+    sync_cls = type("Things", (viewsets.ModelViewSet,), {**common, **sync_attrs})
+    async_cls = type("Things", (async_viewsets.AsyncModelViewSet,), {**common, **async_attrs})
+    for pattern, actions in {**VIEWSET_ROUTES, **(extra or {})}.items():
+        route(name, sync_cls.as_view(actions), async_cls.as_view(actions), pattern or "$")
+    return async_cls
+
+
+for _action in ACTION_METHODS:
+    for _variant in OVERRIDES:
+        _override = {_action: sync_override(_action, _variant)}
+        route_viewsets(f"vs-override-{_action}-{_variant}".replace(" ", "-"), _override, _override)
+
+
+@pytest.mark.parametrize("variant", OVERRIDES)
+@pytest.mark.parametrize("action", list(ACTION_METHODS))
+def test_sync_action_override_on_viewset_answers_like_drf(action, variant, basics):
+    """A ``def <action>()`` override on AsyncModelViewSet (super() included) answers as on ModelViewSet."""
+    assert_override_answers_like_drf(f"vs-override-{action}-{variant}", action, variant, basics)
+
+
+async def _async_list(self, request, *args, **kwargs):
+    return Response({"rows": await self.get_queryset().acount()})
+
+
+def _sync_list(self, request, *args, **kwargs):
+    return Response({"rows": self.get_queryset().count()})
+
+
+@action(detail=False, methods=["get"])
+def recent(self, request):
+    return Response({"recent": list(self.get_queryset().values_list("text", flat=True)[:2])})
+
+
+@action(detail=False, methods=["get"], url_path="recent")
+async def arecent(self, request):
+    return Response({"recent": [text async for text in self.get_queryset().values_list("text", flat=True)[:2]]})
+
+
+SYNC_OVERRIDES = {name: sync_override(name, "super") for name in ("create", "retrieve", "update", "destroy")}
+MIXED = {
+    # Inherited async actions beside an own def list and a def @action.
+    "vs-mixed-sync": ({"list": _sync_list, "recent": recent}, {"list": _sync_list, "recent": recent}),
+    # Own def create/retrieve/update/destroy (all but the inherited async partial_update: the
+    # old drf_async.E002 false alarm) beside an own async def list and async def @action.
+    "vs-mixed-async": ({"list": _sync_list, "recent": recent, **SYNC_OVERRIDES},
+                       {"list": _async_list, "recent": arecent, **SYNC_OVERRIDES}),
+}
+MIXED_CLASSES = [route_viewsets(name, sync_attrs, async_attrs, extra={"recent/": {"get": "recent"}})
+                 for name, (sync_attrs, async_attrs) in MIXED.items()]
+
+
+@pytest.mark.parametrize("name", ["vs-mixed-sync", "vs-mixed-async"])
+def test_mixed_sync_and_async_actions_on_viewset_answer_like_drf(name, basics):
+    """def and async def actions (an @action too) on one AsyncModelViewSet: each answers as on ModelViewSet."""
+    detail = f"{basics[0].id}/"
+    written = {"data": {"text": "written"}, "format": "json"}
+    for method, suffix, data in [("get", "", {}), ("post", "", written), ("get", detail, {}), ("put", detail, written),
+                                 ("patch", detail, written), ("delete", detail, {}), ("get", "recent/", {})]:
+        assert same_from_the_same_rows(method, name, suffix, **data).status < 300
+    from django.core import checks
+
+    assert [m for m in checks.run_checks(tags=["drf_async"]) if m.obj in MIXED_CLASSES] == []
