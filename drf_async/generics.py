@@ -377,12 +377,18 @@ class AsyncRetrieveUpdateDestroyAPIView(async_mixins.AsyncRetrieveModelMixin, as
 
 
 def _atomically(func: F, using: str) -> F:
-    """*func* inside `transaction.atomic(using)` when it is sync; an async hook as it is."""
+    """
+    *func* inside `transaction.atomic(using)` when it is sync; an async hook as it is. Already
+    inside a transaction (``ATOMIC_REQUESTS``, a test case, the caller's own ``atomic()``) the
+    write is all-or-nothing with it, and runs as DRF runs it: no savepoint, DRF's queries.
+    """
     if is_async(func):
         return func
 
     @wraps(func)
     def atomic_func(*args: Any, **kwargs: Any) -> Any:
+        if transaction.get_connection(using).in_atomic_block:
+            return func(*args, **kwargs)
         with transaction.atomic(using=using):
             return func(*args, **kwargs)
 

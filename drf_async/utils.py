@@ -164,13 +164,14 @@ async def acall(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     return result
 
 
-def callable_from_sync(sync_func: Callable[..., Any]) -> Callable[[F], F]:
+def callable_from_sync(sync_func: Callable[..., Any] | None) -> Callable[[F], F]:
     """
     Let sync code call an ``async def`` method too. Called from a coroutine (on the event
     loop), the method returns its coroutine as usual; called from sync code in a thread — a
     ``def list()`` override's ``super().list()``, as in a DRF project — it runs *sync_func*
     with the same arguments and returns its result (an awaitable result is awaited on the
-    loop, from that thread). The method stays a coroutine function for `is_async()`.
+    loop, from that thread). With no *sync_func*, the method itself runs to completion that
+    way. The method stays a coroutine function for `is_async()`.
     """
 
     def decorator(async_func: F) -> F:
@@ -178,7 +179,7 @@ def callable_from_sync(sync_func: Callable[..., Any]) -> Callable[[F], F]:
         def method(*args: Any, **kwargs: Any) -> Any:
             if _on_event_loop():
                 return async_func(*args, **kwargs)
-            result = sync_func(*args, **kwargs)
+            result = (sync_func or async_func)(*args, **kwargs)
             if inspect.isawaitable(result):
                 result = async_to_sync(_await)(result)
             return result

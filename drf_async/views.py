@@ -25,7 +25,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from .authentication import authentication_mode
 from .permissions import ahas_object_permission, ahas_permission, permissions_mode
-from .utils import acall, inline, is_async, is_inline, mode_of, run_in_thread, stand_in
+from .utils import acall, callable_from_sync, inline, is_async, is_inline, mode_of, run_in_thread, stand_in
 
 __all__ = ["AsyncAPIView"]
 
@@ -52,10 +52,12 @@ class AsyncAPIView(APIView):
 
     # Dispatch methods
 
+    @callable_from_sync(None)
     async def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         """
         Run DRF's `initial()` (format suffix, content negotiation, versioning), then await
-        authentication, permissions and throttles, in DRF's order.
+        authentication, permissions and throttles, in DRF's order. Sync code may call it too
+        (a test's ``view.initial(request)``): it then runs to completion.
         """
         self._deferred_checks = []
         try:

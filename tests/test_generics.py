@@ -566,8 +566,11 @@ def assert_override_answers_like_drf(name: str, action: str, variant: str, basic
         assert got.data["rows"] == ["foo", "bar", "baz"]
 
 
-def test_sync_write_override_runs_in_a_transaction(db):
-    """A ``def create()`` override that writes and then fails leaves no row, as drf_async's own create."""
+def test_sync_write_override_runs_in_a_transaction(transactional_db):
+    """
+    A ``def create()`` override that writes and then fails leaves no row, as drf_async's own
+    create (in autocommit mode: inside a caller's transaction the write joins it, as in DRF).
+    """
 
     def create(self, request, *args, **kwargs):
         BasicModel.objects.create(text="half")

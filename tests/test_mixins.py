@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 from asgiref.sync import iscoroutinefunction
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework import exceptions, generics, mixins, serializers
 
 from drf_async import generics as async_generics
@@ -59,7 +61,21 @@ def test_actions_keep_drfs_names_and_are_coroutines():
             assert getattr(cls, action).__doc__ is None  # DRF's schema describes operations by it
 
 
-# Atomic writes
+# Atomic writes: in autocommit mode (transactional_db) each write action is all-or-nothing;
+# inside a caller's transaction (ATOMIC_REQUESTS, a test case) it joins it, as in DRF.
+
+
+@pytest.mark.parametrize("path", ["one hop", "step by step"])
+def test_write_inside_a_transaction_makes_drfs_queries(path, db):
+    """Inside a transaction a create makes DRF's queries: no SAVEPOINT of drf_async's own (DRF's suite counts them)."""
+    queries = {}
+    for side in ("sync", "async"):
+        view = create_view_for(side, path if side == "async" else "one hop").as_view()
+        with CaptureQueriesContext(connection) as captured:
+            assert call(side, view, "post", {"text": side}).status_code == 201
+        queries[side] = [query["sql"].replace(side, "?") for query in captured.captured_queries]
+    assert queries["async"] == queries["sync"]
+    assert not any("SAVEPOINT" in sql for sql in queries["async"])
 
 
 def _save_then_fail(self, serializer):
@@ -68,7 +84,7 @@ def _save_then_fail(self, serializer):
 
 
 @pytest.mark.parametrize("path", ["one hop", "step by step"])
-def test_sync_perform_create_that_fails_after_writing_leaves_no_row(path, db):
+def test_sync_perform_create_that_fails_after_writing_leaves_no_row(path, transactional_db):
     """A def perform_create() that saves and then raises: 400, and the row is rolled back."""
     view = create_view_for("async", path, perform_create=_save_then_fail).as_view()
     response = call("async", view, "post", {"text": "half"})
@@ -84,7 +100,7 @@ def test_sync_drf_keeps_the_half_written_row_drf_async_removes(db):
 
 
 @pytest.mark.parametrize("path", ["one hop", "step by step"])
-def test_sync_perform_update_and_destroy_that_fail_after_writing_are_rolled_back(path, db):
+def test_sync_perform_update_and_destroy_that_fail_after_writing_are_rolled_back(path, transactional_db):
     """def perform_update()/perform_destroy() that write and then raise leave the row as it was."""
     obj = BasicModel.objects.create(text="before")
 
@@ -102,7 +118,7 @@ def test_sync_perform_update_and_destroy_that_fail_after_writing_are_rolled_back
     assert BasicModel.objects.get(id=obj.id).text == "before"
 
 
-def test_uncaught_exception_after_write_rolls_back_and_propagates(db):
+def test_uncaught_exception_after_write_rolls_back_and_propagates(transactional_db):
     """An exception DRF does not handle propagates as in DRF, and the write before it is undone."""
 
     def save_then_crash(self, serializer):
