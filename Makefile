@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test lint bench bench-serve clean
+.PHONY: install serve test test-drf lint bench bench-serve clean
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# DRF's own test suite (the installed DRF's sdist), on plain DRF and through drf_async's classes.
+test-drf: $(STAMP)
+	$(BIN)/python tests/drf_suite/run.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check drf_async tests sampleapi bench
 	$(BIN)/mypy drf_async
@@ -45,4 +49,4 @@ bench-serve: $(STAMP)
 	$(BIN)/python bench/serve.py
 
 clean:
-	rm -rf $(VENV) .venv-* .pytest_cache .ruff_cache .mypy_cache sampleapi/db.sqlite3
+	rm -rf $(VENV) .venv-* .pytest_cache .ruff_cache .mypy_cache sampleapi/db.sqlite3 .drf-suite

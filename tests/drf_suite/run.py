@@ -50,7 +50,7 @@ def suite_dir(version: str) -> Path:
         sdists = list(CACHE.glob(f"djangorestframework-{version}.tar.gz"))
     top = f"djangorestframework-{version}/"
     with tarfile.open(sdists[0]) as archive:
-        wanted = (top + "tests/", top + "pyproject.toml")
+        wanted = (top + "tests/", top + "pyproject.toml", top + "setup.cfg")
         members = [m for m in archive.getmembers() if m.name.startswith(wanted)]
         for member in members:
             member.name = member.name[len(top):]
@@ -63,13 +63,23 @@ def suite_dir(version: str) -> Path:
     return work
 
 
+def pytest_config(work: Path) -> Path:
+    """DRF's pytest configuration: pyproject.toml's [tool.pytest] (3.17+) or setup.cfg's [tool:pytest] (3.16)."""
+    for name, section in (("pyproject.toml", "[tool.pytest"), ("setup.cfg", "[tool:pytest]")):
+        path = work / name
+        if path.exists() and section in path.read_text():
+            return path
+    raise SystemExit(f"no pytest configuration in DRF's sdist ({work})")
+
+
 def run(work: Path, outcomes: Path, swapped: bool, extra: list[str]) -> int:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
     env.pop("DATABASE_URL", None)  # DRF's conftest would use it; its suite targets SQLite
     env.pop("DJANGO_SETTINGS_MODULE", None)  # DRF's conftest configures settings itself
     command = [
+        # -c: DRF's own configuration, never a project's found further up the tree.
         sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "drf_async_suite",
-        "--rootdir", str(work), "--drf-async-outcomes", str(outcomes), *(["--drf-async"] if swapped else []), *extra,
+        "-c", str(pytest_config(work)), "--rootdir", str(work), "--drf-async-outcomes", str(outcomes), *(["--drf-async"] if swapped else []), *extra,
     ]
     print(f"$ {' '.join(command[1:])}", flush=True)
     return subprocess.run(command, cwd=work, env=env).returncode
@@ -84,7 +94,10 @@ def main() -> int:
     plain_file, swapped_file = work / "outcomes-plain.json", work / "outcomes-drf_async.json"
 
     print(f"== DRF {version}'s test suite on plain DRF", flush=True)
-    run(work, plain_file, False, args.pytest_args)
+    plain_code = run(work, plain_file, False, args.pytest_args)
+    if plain_code not in (0, 1):  # 1: some tests failed on plain DRF, which is no concern of ours
+        print(f"DRF's suite did not run on plain DRF (pytest exit code {plain_code})")
+        return plain_code
     print(f"== DRF {version}'s test suite through drf_async's classes", flush=True)
     swapped_code = run(work, swapped_file, True, args.pytest_args)
 
