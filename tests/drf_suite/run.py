@@ -79,7 +79,8 @@ def run(work: Path, outcomes: Path, swapped: bool, extra: list[str]) -> int:
     command = [
         # -c: DRF's own configuration, never a project's found further up the tree.
         sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "drf_async_suite",
-        "-c", str(pytest_config(work)), "--rootdir", str(work), "--drf-async-outcomes", str(outcomes), *(["--drf-async"] if swapped else []), *extra,
+        "-c", str(pytest_config(work)), "--rootdir", str(work), "--drf-async-outcomes", str(outcomes),
+        *(["--drf-async"] if swapped else []), *extra,
     ]
     print(f"$ {' '.join(command[1:])}", flush=True)
     return subprocess.run(command, cwd=work, env=env).returncode
