@@ -14,8 +14,9 @@ from aiohttp.http_exceptions import LineTooLong
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
 
+from drf_async.bridge import Lifespan, is_asgi
 from drf_async.handler import AsyncHandler
-from drf_async.worker import AiohttpWorker, _is_asgi, _Lifespan
+from drf_async.worker import AiohttpWorker
 
 
 def make_worker(**settings) -> AiohttpWorker:
@@ -54,9 +55,9 @@ def test_asgi_detection():
     def wsgi_app(environ, start_response):
         pass
 
-    assert _is_asgi(asgi_app)
-    assert _is_asgi(AsyncHandler())
-    assert not _is_asgi(wsgi_app)
+    assert is_asgi(asgi_app)
+    assert is_asgi(AsyncHandler())
+    assert not is_asgi(wsgi_app)
 
 
 async def test_lifespan_of_an_app_without_support_is_skipped():
@@ -65,7 +66,7 @@ async def test_lifespan_of_an_app_without_support_is_skipped():
     async def no_lifespan(scope, receive, send):
         raise ValueError("Django can only handle ASGI/HTTP connections, not lifespan.")
 
-    lifespan = _Lifespan(no_lifespan, Logger(Config()), {})
+    lifespan = Lifespan(no_lifespan, Logger(Config()), {})
     assert await lifespan.startup()
     assert not lifespan.supported
     await asyncio.wait_for(lifespan.shutdown(), 1)
@@ -78,7 +79,7 @@ async def test_lifespan_startup_failure_stops_the_worker():
         await receive()
         await send({"type": "lifespan.startup.failed", "message": "no database"})
 
-    lifespan = _Lifespan(failing, Logger(Config()), {})
+    lifespan = Lifespan(failing, Logger(Config()), {})
     assert not await lifespan.startup()
     assert lifespan.supported
 
@@ -99,7 +100,7 @@ async def test_lifespan_state_and_shutdown():
                 return
 
     state: dict = {}
-    lifespan = _Lifespan(app, Logger(Config()), state)
+    lifespan = Lifespan(app, Logger(Config()), state)
     assert await lifespan.startup()
     assert state == {"ready": True}
     await asyncio.wait_for(lifespan.shutdown(), 1)
