@@ -45,6 +45,9 @@ SENT = "drf_async.sent"
 # How often a drain looks for connections that became idle (it is also woken by each
 # connection that closes).
 _DRAIN_SWEEP = 0.05
+# An acceptor waits this long per connection it holds before it accepts, up to the max.
+_ACCEPT_LAG = 0.0001
+_ACCEPT_LAG_MAX = 0.002
 # Linux's TCP_CLOSE in tcp_info.tcpi_state: the peer answered with a reset.
 _TCP_CLOSE = 7
 
@@ -204,7 +207,7 @@ class HTTPProtocol(RequestHandler):
 
     def close_if_idle(self) -> bool:
         """Close the connection now if it waits for a request and none has started to arrive."""
-        if self._force_close or self.transport is None:
+        if self.transport is None:
             return True
         waiting = self._waiter is not None and not self._waiter.done()
         if not waiting or self._received > self._answered or self._partial or self._bytes_waiting():
@@ -259,13 +262,21 @@ class HTTPServer(Server):
     def __init__(self, host: Host, handler: Any, **kwargs: Any) -> None:
         super().__init__(handler, **kwargs)
         self.host = host
+        # Connections whose transport is open (aiohttp keeps a closed one in `connections`
+        # until its handler task has finished).
+        self.open = 0
         self._closed: asyncio.Event | None = None
 
     def __call__(self) -> RequestHandler:
         return HTTPProtocol(self, loop=self._loop, **self._kwargs)
 
+    def connection_made(self, handler: RequestHandler, transport: asyncio.Transport) -> None:
+        super().connection_made(handler, transport)
+        self.open += 1
+
     def connection_lost(self, handler: RequestHandler, exc: BaseException | None = None) -> None:
         super().connection_lost(handler, exc)
+        self.open -= 1
         if self._closed is not None:
             self._closed.set()
         self.host.connection_closed()
@@ -285,9 +296,10 @@ class HTTPServer(Server):
         self._closed = asyncio.Event()
         while True:
             # The first sweep runs before anything else can: bytes already received count.
-            busy = [conn for conn in self.connections if not conn.close_if_idle()]  # type: ignore[attr-defined]
+            for conn in self.connections:
+                conn.close_if_idle()  # type: ignore[attr-defined]
             remaining = deadline - loop.time()
-            if not busy or remaining <= 0:
+            if not self.connections or remaining <= 0:
                 break
             self._closed.clear()
             try:
@@ -327,12 +339,12 @@ class Acceptor:
 
     @property
     def connections(self) -> int:
-        return len(self.server.connections) + self.pending
+        return self.server.open + self.pending
 
     def resume(self) -> None:
-        if not self.reading and not self.closed and self.connections < self.limit:
+        if not self.reading and not self.closed and self._retry is None and self.connections < self.limit:
             self.reading = True
-            self._loop.add_reader(self.sock.fileno(), self._accept)
+            self._loop.add_reader(self.sock.fileno(), self._ready)
 
     def pause(self) -> None:
         if self.reading:
@@ -346,6 +358,22 @@ class Acceptor:
         if self._retry is not None:
             self._retry.cancel()
 
+    def _ready(self) -> None:
+        # A worker that holds connections lets one that holds fewer take the next: all are
+        # woken together, and the first to call accept() wins. The lead is at most 2 ms.
+        delay = min(self.connections * _ACCEPT_LAG, _ACCEPT_LAG_MAX)
+        if not delay:
+            self._accept()
+            return
+        self.pause()
+        self._retry = self._loop.call_later(delay, self._accept_and_resume)
+
+    def _accept_and_resume(self) -> None:
+        self._retry = None
+        if not self.closed:
+            self._accept()
+            self.resume()
+
     def _accept(self) -> None:
         try:
             conn, _ = self.sock.accept()
@@ -356,7 +384,7 @@ class Acceptor:
                 # Linux keeps reporting the socket readable: retry later, as asyncio does.
                 self.log.error("Out of resources accepting connections: %s", exc)
                 self.pause()
-                self._retry = self._loop.call_later(1.0, self.resume)
+                self._retry = self._loop.call_later(1.0, self._accept_and_resume)
             else:
                 self.log.warning("Error accepting a connection: %s", exc)
             return

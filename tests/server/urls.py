@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import time
 
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import path
@@ -57,6 +58,12 @@ async def sleep(request):
     return HttpResponse(b"slept", headers={"X-Pid": str(os.getpid())})
 
 
+async def block(request):
+    """Hold the event loop ?s= seconds (a view that blocks: what arrives meanwhile waits)."""
+    time.sleep(float(request.GET.get("s", 0.5)))
+    return HttpResponse(b"blocked", headers={"X-Pid": str(os.getpid())})
+
+
 async def scope(request):
     return JsonResponse(
         {
@@ -86,6 +93,7 @@ urlpatterns = [
     path("upload/", upload),
     path("stream/", stream),
     path("sleep/", sleep),
+    path("block/", block),
     path("scope/", scope),
     path("drf/", DRFHello.as_view()),
 ]
