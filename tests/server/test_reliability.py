@@ -13,6 +13,7 @@ import signal
 import socket
 import threading
 import time
+import uuid
 from collections import Counter
 
 import pytest
@@ -265,6 +266,39 @@ def test_worker_connections_bounds_the_connections_a_worker_holds():
         assert extra.recv(100).startswith(b"HTTP/1.1 200 ")
         for conn in held:
             conn.close()
+    finally:
+        server.stop()
+
+
+# Throttles across workers
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL")
+def test_redis_throttle_is_exact_across_workers():
+    """2 workers, Redis cache, AsyncAnonRateThrottle at 10/min, 40 concurrent requests from one
+    client: exactly 10 are allowed, 30 get 429 (DRF's read-then-write lets up to 27 through)."""
+    server = Gunicorn("--workers", "2", env={"DRF_ASYNC_TEST_CACHE_PREFIX": f"drf-async-{uuid.uuid4().hex}"})
+    try:
+        assert wait_for(lambda: len({fresh_get(server).getheader("X-Pid") for _ in range(20)}) == 2, 10)
+        conns = [server.connection() for _ in range(40)]
+        pids = Counter(keep_alive_pid(conn) for conn in conns)
+        assert len(pids) == 2, pids  # the race is across workers
+        start = threading.Barrier(40)
+        answers: list[int] = []
+
+        def one(conn: http.client.HTTPConnection) -> None:
+            start.wait(5)
+            conn.request("GET", "/throttled/", headers={"Accept": "application/json"})
+            response = conn.getresponse()
+            response.read()
+            answers.append(response.status)
+
+        threads = [threading.Thread(target=one, args=(conn,)) for conn in conns]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(15)
+        assert Counter(answers) == {200: 10, 429: 30}, Counter(answers)
     finally:
         server.stop()
 

@@ -11,7 +11,9 @@ from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
 
+from drf_async.throttling import AsyncAnonRateThrottle
 from drf_async.views import AsyncAPIView
 
 
@@ -87,6 +89,23 @@ class DRFHello(AsyncAPIView):
         return Response({"hello": "world"})
 
 
+class Throttled(AsyncAPIView):
+    """Anonymous requests at DEFAULT_THROTTLE_RATES["anon"] (10/min), counted in the cache."""
+
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = [AsyncAnonRateThrottle]
+
+    async def get(self, request):
+        return Response({"pid": os.getpid()})
+
+
+class DRFThrottled(Throttled):
+    """The same with DRF's own AnonRateThrottle (read, then write)."""
+
+    throttle_classes = [AnonRateThrottle]
+
+
 urlpatterns = [
     path("hello/", hello),
     path("cookies/", cookies),
@@ -96,4 +115,6 @@ urlpatterns = [
     path("block/", block),
     path("scope/", scope),
     path("drf/", DRFHello.as_view()),
+    path("throttled/", Throttled.as_view()),
+    path("throttled-drf/", DRFThrottled.as_view()),
 ]
