@@ -45,9 +45,11 @@ SENT = "drf_async.sent"
 # How often a drain looks for connections that became idle (it is also woken by each
 # connection that closes).
 _DRAIN_SWEEP = 0.05
-# An acceptor waits this long per connection it holds before it accepts, up to the max.
-_ACCEPT_LAG = 0.0001
-_ACCEPT_LAG_MAX = 0.002
+# How long an acceptor holding more connections than a peer leaves a new one to that peer.
+_ACCEPT_LAG = 0.001
+# A connection answered this recently is likely to carry its client's next request already:
+# a drain gives it this long to arrive before closing the connection.
+_RECENT = 0.05
 # Linux's TCP_CLOSE in tcp_info.tcpi_state: the peer answered with a reset.
 _TCP_CLOSE = 7
 
@@ -68,6 +70,17 @@ class Host:
 
     def connection_closed(self) -> None:
         """A connection ended (an `Acceptor` at its bound may take another)."""
+
+
+class Peers:
+    """The other processes accepting from the same sockets, as an `Acceptor` sees them."""
+
+    def fewest(self) -> int | None:
+        """The connections of the least loaded other process (None: no other is known)."""
+        return None
+
+    def report(self, connections: int) -> None:
+        """This process now holds *connections*."""
 
 
 class _PipelineParser:
@@ -126,6 +139,7 @@ class HTTPProtocol(RequestHandler):
     # Requests parsed, and requests answered, on this connection.
     _received = 0
     _answered = 0
+    _answered_at = 0.0
     _probe: asyncio.TimerHandle | None = None
     _probed = False
 
@@ -213,6 +227,8 @@ class HTTPProtocol(RequestHandler):
         if not waiting or self._received > self._answered or self._partial or self._bytes_waiting():
             # A request is in progress or arriving: it is answered, with Connection: close.
             return False
+        if self._loop.time() - self._answered_at < _RECENT:
+            return False  # its client's next request may be on the wire
         self.force_close()
         return True
 
@@ -254,6 +270,7 @@ class HTTPProtocol(RequestHandler):
             return await super().finish_response(request, resp, start_time)
         finally:
             self._answered += 1
+            self._answered_at = self._loop.time()
 
 
 class HTTPServer(Server):
@@ -317,15 +334,19 @@ class Acceptor:
     asyncio's server accepts up to ``backlog`` connections per readiness event (CPython
     bpo-27906), and gunicorn's backlog is 2048: the first worker to wake takes a whole burst
     of connections, so every keep-alive connection of a load test lands on one worker.
-    This acceptor takes one connection per event, so the workers woken together share
-    them, and stops accepting at *limit* connections (gunicorn's ``worker_connections``),
-    leaving the next ones in the shared backlog for another worker.
+    This acceptor takes one connection per event, and when *peers* tell of a process holding
+    fewer connections it waits a moment (all are woken together, the first to call accept()
+    wins), so N workers share connections evenly; a busy peer that does not take the
+    connection in that moment does not delay it further. It stops accepting at *limit*
+    connections (gunicorn's ``worker_connections``), leaving the next ones in the shared
+    backlog for another worker.
     """
 
     def __init__(
-        self, server: HTTPServer, sock: socket.socket, ssl: Any, limit: int, log: Any
+        self, server: HTTPServer, sock: socket.socket, ssl: Any, limit: int, log: Any, peers: Peers | None = None
     ) -> None:
         self.server = server
+        self.peers = peers or Peers()
         self.sock = sock
         self.ssl = ssl
         self.limit = limit
@@ -359,14 +380,12 @@ class Acceptor:
             self._retry.cancel()
 
     def _ready(self) -> None:
-        # A worker that holds connections lets one that holds fewer take the next: all are
-        # woken together, and the first to call accept() wins. The lead is at most 2 ms.
-        delay = min(self.connections * _ACCEPT_LAG, _ACCEPT_LAG_MAX)
-        if not delay:
+        fewest = self.peers.fewest()
+        if fewest is None or self.connections <= fewest:
             self._accept()
             return
-        self.pause()
-        self._retry = self._loop.call_later(delay, self._accept_and_resume)
+        self.pause()  # a peer with fewer connections takes this one, if it is free to
+        self._retry = self._loop.call_later(_ACCEPT_LAG, self._accept_and_resume)
 
     def _accept_and_resume(self) -> None:
         self._retry = None
@@ -390,6 +409,7 @@ class Acceptor:
             return
         conn.setblocking(False)
         self.pending += 1
+        self.peers.report(self.connections)
         if self.connections >= self.limit:
             self.pause()
         self._loop.create_task(self._connect(conn))

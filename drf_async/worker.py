@@ -31,9 +31,12 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import mmap
 import os
 import signal
+import struct
 import sys
+import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote
@@ -44,12 +47,88 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.http_exceptions import LineTooLong
 from gunicorn.workers import base
 
-from drf_async.bridge import SENT, Acceptor, ASGIApp, HTTPServer, Lifespan, Scope, ServerError, is_asgi, run_cycle
+from drf_async.bridge import (
+    SENT,
+    Acceptor,
+    ASGIApp,
+    HTTPServer,
+    Lifespan,
+    Peers,
+    Scope,
+    ServerError,
+    is_asgi,
+    run_cycle,
+)
 
 __all__ = ["AiohttpWorker", "AiohttpUVLoopWorker"]
 
 # aiohttp's parser limits are sizes; gunicorn's 0 means "no limit".
 _UNLIMITED = 2**31 - 1
+
+
+class _Board:
+    """
+    Each worker's connection count, in memory that the master maps when it imports this
+    module (gunicorn loads the worker class before forking) and its workers share, so their
+    acceptors can balance connections (`drf_async.bridge.Acceptor`). A worker writes only its
+    own slot (its gunicorn ``age``, modulo the slots) with a heartbeat time; slots whose
+    heartbeat is older than a few seconds are a dead worker's. Mapped after fork (the class
+    imported by a worker only), each worker sees only itself, and acceptors do not balance.
+    """
+
+    SLOTS = 256
+    STALE = 5.0
+    _RECORD = struct.Struct("qqd")  # pid, connections, heartbeat (CLOCK_MONOTONIC, system-wide)
+
+    def __init__(self) -> None:
+        self._map = mmap.mmap(-1, self.SLOTS * self._RECORD.size)
+
+    def write(self, slot: int, connections: int) -> None:
+        self._RECORD.pack_into(self._map, slot * self._RECORD.size, os.getpid(), connections, time.monotonic())
+
+    def clear(self, slot: int) -> None:
+        self._RECORD.pack_into(self._map, slot * self._RECORD.size, 0, 0, 0.0)
+
+    def live(self, slot: int) -> list[int]:
+        """The slots of the other workers alive."""
+        now = time.monotonic()
+        return [
+            index
+            for index, (pid, _, beat) in enumerate(self._RECORD.iter_unpack(self._map))
+            if pid and index != slot and now - beat < self.STALE
+        ]
+
+    def connections(self, slot: int) -> int:
+        return self._RECORD.unpack_from(self._map, slot * self._RECORD.size)[1]
+
+
+_BOARD = _Board()
+
+
+class _BoardPeers(Peers):
+    """A worker's view of the others on the board; who is alive is re-read every second."""
+
+    def __init__(self, board: _Board, slot: int) -> None:
+        self.board = board
+        self.slot = slot
+        self.count = 0
+        self._others: list[int] = []
+        self._read_at = -1.0
+
+    def fewest(self) -> int | None:
+        now = time.monotonic()
+        if now - self._read_at > 1.0:
+            self._others, self._read_at = self.board.live(self.slot), now
+        if not self._others:
+            return None
+        return min(self.board.connections(slot) for slot in self._others)
+
+    def report(self, connections: int) -> None:
+        self.count = connections
+        self.board.write(self.slot, connections)
+
+    def beat(self) -> None:
+        self.board.write(self.slot, self.count)
 
 
 class GunicornAccessLogger(AbstractAccessLogger):
@@ -118,6 +197,7 @@ class AiohttpWorker(base.Worker):
         self._wakeup: asyncio.Future[None] | None = None
         self._lifespan: Lifespan | None = None
         self._acceptors: list[Acceptor] = []
+        self._peers = _BoardPeers(_BOARD, self.age % _Board.SLOTS)
 
     # Process setup
 
@@ -198,9 +278,12 @@ class AiohttpWorker(base.Worker):
             self.exit_code = 3  # gunicorn's WORKER_BOOT_ERROR: the arbiter stops.
             return
         self.server = self.make_server()
+        self._peers.beat()  # on the board from now on (its pid: the worker's, after fork)
         ssl_context = self.ssl_context()
         limit = max(self.cfg.worker_connections, 1)
-        self._acceptors = [Acceptor(self.server, sock.sock, ssl_context, limit, self.log) for sock in self.sockets]
+        self._acceptors = [
+            Acceptor(self.server, sock.sock, ssl_context, limit, self.log, self._peers) for sock in self.sockets
+        ]
         for acceptor in self._acceptors:
             acceptor.resume()
         try:
@@ -208,10 +291,13 @@ class AiohttpWorker(base.Worker):
         finally:
             for acceptor in self._acceptors:
                 acceptor.close()
+            _BOARD.clear(self._peers.slot)  # takes no more connections
             await self._drain()
             await self._lifespan.shutdown()
 
     def connection_closed(self) -> None:
+        if self.server is not None:
+            self._peers.report(self.server.open)
         for acceptor in self._acceptors:
             acceptor.resume()
 
@@ -244,6 +330,7 @@ class AiohttpWorker(base.Worker):
         interval = max(min(self.timeout / 2, 1.0), 0.05) if self.timeout else 1.0
         while self.alive:
             self.notify()
+            self._peers.beat()
             if self.ppid != os.getppid():
                 self.log.info("Parent changed, shutting down: %s", self)
                 break
