@@ -290,6 +290,51 @@ def kill9(name: str, duration: float) -> Cell:
     return cell
 
 
+def _keep_alive(port: int, path: str) -> socket.socket:
+    """A connection that made one request and is left open (keep-alive)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+    return sock
+
+
+def _gone_after(pid: int, limit: float = 40) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.01)
+    return time.monotonic() - started
+
+
+def idle_keepalive(name: str, duration: float) -> Cell:
+    """One idle keep-alive connection open (1 worker, --graceful-timeout 30): how long the old
+    worker takes to exit on max_requests, SIGHUP and SIGTERM, and whether the next request,
+    on a new connection, is answered."""
+    times = {}
+    answered = True
+    for fault in ("max_requests", "SIGHUP", "SIGTERM"):
+        args = ("--max-requests", "3") if fault == "max_requests" else ()
+        with Server(name, *args, workers=1) as server:  # readiness probe: request 1
+            pid = server.worker_pids()[0]
+            idle = _keep_alive(server.port, server.path)  # request 2
+            if fault == "max_requests":
+                _exchange(server.port, f"GET {server.path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            elif fault == "SIGHUP":
+                server.process.send_signal(signal.SIGHUP)
+            else:
+                os.kill(pid, signal.SIGTERM)
+            times[fault] = _gone_after(pid)
+            request = f"GET {server.path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+            answered = answered and _statuses(_exchange(server.port, request)) == ["200"]
+            idle.close()
+    text = ", ".join(f"{fault} {seconds:.1f} s" for fault, seconds in times.items())
+    text = f"old worker exits after: {text}; next request {'answered' if answered else 'NOT answered'}"
+    return Cell(text, answered and max(times.values()) < 2)
+
+
 def _exchange(port: int, data: bytes, half_close: bool = False) -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(data)
@@ -374,6 +419,8 @@ def rss(name: str, duration: float, requests: int = 100_000) -> Cell:
 
 
 SCENARIOS: dict[str, tuple[str, Callable[[str, float], Cell]]] = {
+    "idle_keepalive": ("one idle keep-alive connection during `--max-requests` recycling, SIGHUP or SIGTERM "
+                       "(1 worker)", idle_keepalive),
     "sighup": ("SIGHUP ×2 during load (2 workers, c=50)", sighup),
     "max_requests": ("`--max-requests 200` during load (2 workers, c=50)", max_requests),
     "sigterm": ("SIGTERM to a worker ×2 during load (2 workers, c=50)", sigterm),

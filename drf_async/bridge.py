@@ -10,7 +10,8 @@ The ASGI-over-aiohttp bridge under `drf_async.worker.AiohttpWorker`: aiohttp's H
   clients answered, pipelined requests answered up to a malformed one, a ``Server`` header
   without versions and error bodies that echo nothing the client sent.
 - `Acceptor`: accepts from a listening socket shared with other processes, one connection
-  per readiness event and never more than a bound, so N workers share connections.
+  per readiness event, deferring to a peer that holds fewer, never more than a bound, so N
+  workers share connections evenly.
 - `Lifespan`: the ASGI lifespan protocol.
 
 The gunicorn side (settings, signals, when to drain) is `drf_async.worker`.
@@ -220,7 +221,10 @@ class HTTPProtocol(RequestHandler):
         return (self.host.draining or self.half_closed) and not self._messages
 
     def close_if_idle(self) -> bool:
-        """Close the connection now if it waits for a request and none has started to arrive."""
+        """
+        Close the connection now if it waits for a request, none has started to arrive and
+        its last response is not so recent that its client's next request may be on the wire.
+        """
         if self.transport is None:
             return True
         waiting = self._waiter is not None and not self._waiter.done()

@@ -9,9 +9,10 @@ aiohttp's own `aiohttp.worker.GunicornWebWorker`. This module is the gunicorn si
 settings, signals, when to drain. The ASGI bridge it runs (the request cycle, lifespan,
 connections) is `drf_async.bridge`.
 
-gunicorn's settings map onto the server: ``bind`` (TCP and unix sockets), ``workers``,
-``worker_connections`` (beyond it, new connections wait in the shared backlog for another
-worker), ``keepalive``, ``timeout`` (heartbeat), ``graceful_timeout``, ``max_requests`` +
+gunicorn's settings map onto the server: ``bind`` (TCP and unix sockets), ``workers`` (which
+share connections evenly: each accepts one at a time, deferring to a worker that holds
+fewer), ``worker_connections`` (beyond it, new connections wait in the shared backlog for
+another worker), ``keepalive``, ``timeout`` (heartbeat), ``graceful_timeout``, ``max_requests`` +
 ``max_requests_jitter`` (the worker stops taking requests at exactly that count),
 ``limit_request_line`` (414; aiohttp counts the request target, not the whole line),
 ``limit_request_fields`` and ``limit_request_field_size`` (431), ``forwarded_allow_ips`` +
