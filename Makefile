@@ -45,7 +45,8 @@ bench-serve: $(STAMP)
 	$(BIN)/python bench/serve.py
 
 # Faults during load, bad input, connection bound, RSS: drf_async vs sync DRF on gthread;
-# writes bench/RELIABILITY.md (~5 minutes).
+# writes bench/RELIABILITY.md (~6 minutes). Set DATABASE_URL (PostgreSQL) and REDIS_URL
+# for the database-connections and throttle rows.
 bench-reliability: $(STAMP)
 	$(BIN)/python bench/reliability.py --write
 

@@ -47,10 +47,17 @@ LABELS = {"drf_async": "drf_async stack", "gthread": "sync DRF on gthread"}
 # The servers
 
 
+def _no_control_socket() -> list[str]:
+    # gunicorn >= 24 opens a control socket in ~/.gunicorn, which concurrent servers would share.
+    from gunicorn.config import KNOWN_SETTINGS
+
+    return ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
+
+
 class Server:
     """A gunicorn master on 127.0.0.1 serving bench/serve_apps.py, stopped by PID."""
 
-    def __init__(self, name: str, *args: str, workers: int = 2) -> None:
+    def __init__(self, name: str, *args: str, workers: int = 2, env: dict[str, str] | None = None) -> None:
         worker, app, extra, self.path = SERVERS[name]
         self.name = name
         with socket.socket() as sock:
@@ -58,10 +65,11 @@ class Server:
             self.port = sock.getsockname()[1]
         command = [
             GUNICORN, "-k", worker, "-w", str(workers), "--bind", f"127.0.0.1:{self.port}", "--keep-alive", "30",
-            "--graceful-timeout", "30", "--log-level", "warning", *extra, *args, app,
+            "--graceful-timeout", "30", "--log-level", "warning", *_no_control_socket(), *extra, *args, app,
         ]
-        env = {**os.environ, "PYTHONPATH": f"{HERE}{os.pathsep}{ROOT}", "DJANGO_SETTINGS_MODULE": "serve_settings"}
-        self.process = subprocess.Popen(command, env=env, cwd=HERE, start_new_session=True)
+        environ = {**os.environ, "PYTHONPATH": f"{HERE}{os.pathsep}{ROOT}"}
+        environ.update(DJANGO_SETTINGS_MODULE="reliability_settings", **(env or {}))
+        self.process = subprocess.Popen(command, env=environ, cwd=HERE, start_new_session=True)
         self.wait_workers(workers)
 
     def wait_workers(self, count: int, timeout: float = 30) -> None:
@@ -418,6 +426,68 @@ def rss(name: str, duration: float, requests: int = 100_000) -> Cell:
                 f"({growth:+.1f}%), {failed} failed", growth < 10 and failed == 0)
 
 
+def db_connections(name: str, duration: float, concurrency: int = 256) -> Cell:
+    """PostgreSQL connections while *concurrency* clients request a view that queries (20 ms),
+    2 workers of 32 threads each (drf_async's DRF_ASYNC_THREADS default, gthread's --threads)."""
+    url = os.environ.get("DATABASE_URL")
+    if not url or not url.startswith("postgres"):
+        return Cell("skipped: needs DATABASE_URL=postgres://…", True)
+    import threading
+
+    import psycopg
+
+    database = url.rsplit("/", 1)[1]
+    counts: list[int] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            while not done.wait(0.1):
+                query = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+                counts.append(conn.execute(query, (database,)).fetchone()[0])  # type: ignore[index]
+
+    with Server(name) as server:
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        try:
+            path = "/async-db/" if name == "drf_async" else "/sync-db/"
+            load = asyncio.run(run_load(server.port, path, duration, concurrency))
+            time.sleep(1.0)
+            left = counts[-1] if counts else -1
+        finally:
+            done.set()
+            sampler.join()
+    peak = max(counts, default=-1)
+    return Cell(f"at most {peak} connections (bound 64), {left} left 1 s after; {load.failed} failed / {load.total:,}",
+                peak <= 64 and left == 0 and load.failed == 0)
+
+
+async def _burst(port: int, path: str, count: int) -> list[int]:
+    """*count* connections opened first, then one request on each, all at once: the statuses."""
+    conns = [await asyncio.open_connection("127.0.0.1", port) for _ in range(count)]
+    request = f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    for _, writer in conns:
+        writer.write(request)
+    statuses = [status for status, _ in await asyncio.gather(*(_response(reader) for reader, _ in conns))]
+    for _, writer in conns:
+        writer.close()
+    return statuses
+
+
+def throttle(name: str, duration: float, trials: int = 3) -> Cell:
+    """An anonymous throttle at 10/min (drf_async: AsyncAnonRateThrottle; gthread: DRF's
+    AnonRateThrottle), Redis cache, 2 workers, 40 concurrent requests from one client."""
+    if not os.environ.get("REDIS_URL"):
+        return Cell("skipped: needs REDIS_URL", True)
+    allowed = []
+    for trial in range(trials):
+        prefix = f"drf-async-bench-{os.getpid()}-{trial}-{time.time_ns()}"
+        with Server(name, env={"BENCH_CACHE_PREFIX": prefix}) as server:
+            path = "/async-throttled/" if name == "drf_async" else "/sync-throttled/"
+            allowed.append(asyncio.run(_burst(server.port, path, 40)).count(200))
+    return Cell(f"{', '.join(map(str, allowed))} allowed ({trials} runs; the rate is 10)", set(allowed) == {10})
+
+
 SCENARIOS: dict[str, tuple[str, Callable[[str, float], Cell]]] = {
     "idle_keepalive": ("one idle keep-alive connection during `--max-requests` recycling, SIGHUP or SIGTERM "
                        "(1 worker)", idle_keepalive),
@@ -429,13 +499,17 @@ SCENARIOS: dict[str, tuple[str, Callable[[str, float], Cell]]] = {
     "pipelined": ("valid request pipelined before a malformed one", pipelined),
     "server_header": ("`Server:` header / 400 bodies", server_header),
     "connection_bound": ("`--worker-connections 200`, 1,000 connections held", connection_bound),
+    "db_connections": ("PostgreSQL connections at c=256 (2 workers × 32 threads)", db_connections),
+    "throttle": ("anon throttle 10/min, 2 workers, Redis cache, 40 concurrent", throttle),
     "rss": ("worker RSS over 100k requests (c=16)", rss),
 }
 
 
 def command(scenario: str, duration: float) -> str:
-    extra = f" --duration {duration:g}" if SCENARIOS[scenario][1] in (sighup, max_requests, sigterm, kill9) else ""
-    return f"`.venv/bin/python bench/reliability.py {scenario}{extra}`"
+    timed = SCENARIOS[scenario][1] in (sighup, max_requests, sigterm, kill9, db_connections)
+    extra = f" --duration {duration:g}" if timed else ""
+    env = {"db_connections": "DATABASE_URL=postgres://… ", "throttle": "REDIS_URL=redis://… "}.get(scenario, "")
+    return f"`{env}.venv/bin/python bench/reliability.py {scenario}{extra}`"
 
 
 def main() -> None:

@@ -227,6 +227,9 @@ class HTTPProtocol(RequestHandler):
         """
         if self.transport is None:
             return True
+        if self.half_closed and self._received == self._answered:
+            self.force_close()  # EOF seen and all answered (the socket stays readable at EOF)
+            return True
         waiting = self._waiter is not None and not self._waiter.done()
         if not waiting or self._received > self._answered or self._partial or self._bytes_waiting():
             # A request is in progress or arriving: it is answered, with Connection: close.
@@ -275,6 +278,8 @@ class HTTPProtocol(RequestHandler):
         finally:
             self._answered += 1
             self._answered_at = self._loop.time()
+            if self.half_closed and self._received == self._answered:
+                self.close()  # the client sends nothing more: close once all is answered
 
 
 class HTTPServer(Server):

@@ -5,6 +5,7 @@ and a raw ASGI app that breaks the protocol on purpose.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 
@@ -19,7 +20,7 @@ django_application = django_asgi_application()
 
 
 async def raw(scope, receive, send):
-    """Misbehaves according to the path: /raise, /return, /partial, /block, else echoes the scope."""
+    """Misbehaves according to the path: /raise, /return, /partial, /block, /linger, else echoes the scope."""
     if scope["type"] == "lifespan":
         while True:
             message = await receive()
@@ -54,3 +55,5 @@ async def raw(scope, receive, send):
     headers = [(b"x-a", b"1"), (b"x-a", b"2"), (b"x-pid", str(os.getpid()).encode())]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
+    if path == "/linger":
+        await asyncio.sleep(0.3)  # work after the response, as a handler's request_finished

@@ -7,6 +7,7 @@ requests), on the drf_async stack only: each scenario meets the goal that
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 
 import pytest
@@ -57,4 +58,18 @@ def test_connection_bound():
 def test_rss_stays_flat():
     """RSS grows less than 10% over 3,300 requests after a warm-up of the first tenth, with 0 failed."""
     cell = bench.rss("drf_async", 0, requests=3_300)
+    assert cell.good, cell.text
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs PostgreSQL")
+def test_database_connections_stay_within_the_thread_bound():
+    """64 clients on a view that queries: PostgreSQL connections <= 2 workers x 32 threads, none left after."""
+    cell = bench.db_connections("drf_async", 2.0, concurrency=64)
+    assert cell.good, cell.text
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL")
+def test_throttle_row():
+    """AsyncAnonRateThrottle at 10/min, 2 workers, Redis, 40 concurrent: exactly 10 allowed."""
+    cell = bench.throttle("drf_async", 0, trials=1)
     assert cell.good, cell.text

@@ -170,6 +170,25 @@ def test_an_idle_connection_closes_at_once_while_a_request_is_in_flight():
         server.stop()
 
 
+def test_clients_that_close_after_their_response_do_not_hold_up_a_drain():
+    """Clients that close their connection as soon as they have read their response (while
+    the application still works after sending it): SIGTERM stops the server in < 2 s."""
+    server = Gunicorn("--keep-alive", "30", app="tests.server.asgi:raw")
+    try:
+        for _ in range(5):
+            sock = server.connect()
+            sock.sendall(b"GET /linger HTTP/1.1\r\nHost: x\r\n\r\n")
+            reply = b""
+            while not reply.endswith(b"}"):
+                reply += sock.recv(65536)
+            sock.close()
+        time.sleep(0.5)
+        server.signal(signal.SIGTERM)
+        assert server.process.wait(2) == 0
+    finally:
+        server.stop()
+
+
 def test_a_request_on_the_idle_connection_as_the_drain_begins_is_answered():
     """A request that reached an idle keep-alive connection just as the drain began (still in
     the kernel's buffer, unread) is answered, with Connection: close, not dropped with the
@@ -308,7 +327,7 @@ def test_redis_throttle_is_exact_across_workers():
 
 @pytest.fixture(scope="module")
 def server():
-    instance = Gunicorn()
+    instance = Gunicorn("--keep-alive", "30")
     yield instance
     instance.stop()
 
@@ -323,6 +342,22 @@ def test_half_closed_client_gets_its_response(server):
     final = reply.removeprefix(b"HTTP/1.1 100 Continue\r\n\r\n")
     assert final.startswith(b"HTTP/1.1 200 "), reply[:200]
     assert final.endswith(b"\r\n\r\nhello")
+
+
+def test_half_close_during_a_streamed_response_closes_after_it(server):
+    """A client that half-closes while its (keep-alive) response streams gets all of it, and
+    the server closes the connection then, not after the keep-alive timeout."""
+    sock = server.connect()
+    sock.sendall(b"GET /stream/?n=20&size=65536 HTTP/1.1\r\nHost: x\r\n\r\n")
+    first = sock.recv(65536)
+    assert first.startswith(b"HTTP/1.1 200 ")
+    sock.shutdown(socket.SHUT_WR)
+    sock.settimeout(3)
+    reply = first
+    while chunk := sock.recv(65536):  # until the server closes; TimeoutError after 3 s without
+        reply += chunk
+    assert reply.endswith(b"\r\n0\r\n\r\n")
+    assert reply.count(bytes([65 + 19]) * 1000) >= 1
 
 
 def test_half_closed_http_10_client_gets_its_response(server):
