@@ -78,9 +78,24 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}")
             if len(self.worker_pids()) == count and self.answers():
+                self._settle(deadline)
                 return
             time.sleep(0.1)
         raise RuntimeError(f"{self.name} did not start {count} workers")
+
+    def _settle(self, deadline: float) -> None:
+        """Wait until every worker has booted (its memory no longer grows), so that load
+        starts on all of them."""
+        previous: dict[int, int] = {}
+        steady = 0
+        while steady < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            try:
+                current = {pid: rss_kb(pid) for pid in self.worker_pids()}
+            except FileNotFoundError:
+                current = {}
+            steady = steady + 1 if current == previous else 0
+            previous = current
 
     def answers(self) -> bool:
         try:

@@ -146,7 +146,13 @@ class HTTPProtocol(RequestHandler):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._parser = _PipelineParser(self._parser)  # type: ignore[assignment]
+        self._pipeline: _PipelineParser | None = None
+        for name in ("_parser", "_request_parser"):  # aiohttp >= 3.11, and before
+            parser = getattr(self, name, None)
+            if parser is not None:
+                self._pipeline = _PipelineParser(parser)
+                setattr(self, name, self._pipeline)
+                break
 
     @property
     def host(self) -> Host:
@@ -155,8 +161,7 @@ class HTTPProtocol(RequestHandler):
     def data_received(self, data: bytes) -> None:
         queued = len(self._messages)
         super().data_received(data)
-        parser = self._parser
-        if isinstance(parser, _PipelineParser) and parser.error is not None:
+        if self._pipeline is not None and self._pipeline.error is not None:
             super().data_received(b"")  # queues the 400 of the malformed request, after the valid ones
         self._received += len(self._messages) - queued
         if data:

@@ -74,7 +74,7 @@ def test_board_shows_each_worker_the_others_counts():
     assert first.fewest() == 7
     assert second.fewest() == 0
     second.report(3)
-    assert first.fewest() == 3  # counts are read at each call, the roster once a second
+    assert first.fewest() == 3  # counts are read at each call, the roster every 0.1 s
     board.clear(2)
     first._read_at = -1.0
     assert first.fewest() is None

@@ -325,9 +325,12 @@ def test_redis_throttle_is_exact_across_workers():
 # Protocol edges
 
 
-@pytest.fixture(scope="module")
-def server():
-    instance = Gunicorn("--keep-alive", "30")
+@pytest.fixture(scope="module", params=["AiohttpWorker", "AiohttpUVLoopWorker"])
+def server(request):
+    """The protocol edges on both workers: uvloop's transports are not asyncio's."""
+    if request.param == "AiohttpUVLoopWorker":
+        pytest.importorskip("uvloop")
+    instance = Gunicorn("--keep-alive", "30", worker=f"drf_async.worker.{request.param}")
     yield instance
     instance.stop()
 
