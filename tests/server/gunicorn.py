@@ -113,6 +113,11 @@ class UnixHTTPConnection(http.client.HTTPConnection):
 def raw_request(sock: socket.socket, data: bytes) -> bytes:
     """Send *data* and read until the server closes the connection or 10 s pass."""
     sock.sendall(data)
+    return read_all(sock)
+
+
+def read_all(sock: socket.socket) -> bytes:
+    """Read until the server closes the connection or the socket's timeout passes."""
     chunks = []
     try:
         while chunk := sock.recv(65536):

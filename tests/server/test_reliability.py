@@ -18,7 +18,7 @@ from collections import Counter
 
 import pytest
 
-from tests.server.gunicorn import Gunicorn, raw_request
+from tests.server.gunicorn import Gunicorn, raw_request, read_all
 
 pytestmark = pytest.mark.server
 
@@ -59,17 +59,6 @@ def fresh_get(server: Gunicorn, path: str = "/hello/") -> http.client.HTTPRespon
         return response
     finally:
         conn.close()
-
-
-def read_all(sock: socket.socket) -> bytes:
-    """Read until the server closes the connection or 10 s pass."""
-    chunks = []
-    try:
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    except TimeoutError:
-        pass
-    return b"".join(chunks)
 
 
 def closed_by_server(conn: http.client.HTTPConnection, timeout: float) -> bool:
