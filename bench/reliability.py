@@ -534,6 +534,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10, help="seconds of load per fault run")
     parser.add_argument("--write", action="store_true", help=f"write the table to {REPORT.relative_to(ROOT)}")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the servers on the way out
     unknown = set(args.scenarios) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
@@ -566,6 +567,22 @@ def write(rows: list[tuple[str, dict[str, Cell], str]], servers: list[str]) -> N
     ]
     for label, cells, cmd in rows:
         lines.append(f"| {label} | " + " | ".join(cells[name].text for name in servers) + f" | {cmd} |")
+    lines += [
+        "",
+        "- *retried*: requests whose reused keep-alive connection the server closed (or a killed",
+        "  worker reset) before any byte of a response, sent again on a new connection as HTTP",
+        "  clients do; a client that never retries would count them as failed. For kill -9 they are",
+        "  the requests in flight on the killed worker: at most its share of the connections.",
+        "- The drf_async stack drains on `max_requests`, SIGHUP and SIGTERM: it stops accepting,",
+        "  closes idle keep-alive connections at once, answers what it has received (with",
+        "  `Connection: close`) and exits when that is done (`graceful_timeout` at the latest).",
+        "- Workers share connections: each accepts one at a time and defers to a worker holding",
+        "  fewer; `worker_connections` bounds what one worker holds (the rest wait in the backlog).",
+        "- The throttle row uses `drf_async.throttling.AsyncAnonRateThrottle` on the drf_async stack",
+        "  (one atomic Redis script per check) and DRF's `AnonRateThrottle` on gthread (read, then",
+        "  write). Set DRF's `NUM_PROXIES` (0 without a proxy) or a made-up `X-Forwarded-For`",
+        "  gets a new allowance per request, with either class.",
+    ]
     REPORT.write_text("\n".join(lines) + "\n")
     print(f"wrote {REPORT}")
 

@@ -48,9 +48,11 @@ SENT = "drf_async.sent"
 _DRAIN_SWEEP = 0.05
 # How long an acceptor holding more connections than a peer leaves a new one to that peer.
 _ACCEPT_LAG = 0.001
-# A connection answered this recently is likely to carry its client's next request already:
-# a drain gives it this long to arrive before closing the connection.
-_RECENT = 0.05
+# A drain leaves a just-answered keep-alive connection a moment for its client's next request
+# (which may be on the wire), then closes it: four times the client's usual pause between a
+# response and its next request, within these bounds.
+_GRACE_MIN = 0.05
+_GRACE_MAX = 1.0
 # Linux's TCP_CLOSE in tcp_info.tcpi_state: the peer answered with a reset.
 _TCP_CLOSE = 7
 
@@ -141,6 +143,8 @@ class HTTPProtocol(RequestHandler):
     _received = 0
     _answered = 0
     _answered_at = 0.0
+    # How long this connection's client usually takes to send its next request (a moving average).
+    _pause: float | None = None
     _probe: asyncio.TimerHandle | None = None
     _probed = False
 
@@ -163,7 +167,11 @@ class HTTPProtocol(RequestHandler):
         super().data_received(data)
         if self._pipeline is not None and self._pipeline.error is not None:
             super().data_received(b"")  # queues the 400 of the malformed request, after the valid ones
-        self._received += len(self._messages) - queued
+        arrived = len(self._messages) - queued
+        if arrived and self._answered and self._received == self._answered:
+            pause = self._loop.time() - self._answered_at  # a keep-alive request after an idle pause
+            self._pause = pause if self._pause is None else 0.7 * self._pause + 0.3 * pause
+        self._received += arrived
         if data:
             waiting = self._waiter is not None and not self._waiter.done()
             self._partial = waiting and self._received == self._answered
@@ -239,7 +247,8 @@ class HTTPProtocol(RequestHandler):
         if not waiting or self._received > self._answered or self._partial or self._bytes_waiting():
             # A request is in progress or arriving: it is answered, with Connection: close.
             return False
-        if self._loop.time() - self._answered_at < _RECENT:
+        grace = _GRACE_MIN if self._pause is None else min(max(4 * self._pause, _GRACE_MIN), _GRACE_MAX)
+        if self._loop.time() - self._answered_at < grace:
             return False  # its client's next request may be on the wire
         self.force_close()
         return True
