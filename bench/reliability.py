@@ -444,14 +444,21 @@ def rss(name: str, duration: float, requests: int = 100_000) -> Cell:
 def db_connections(name: str, duration: float, concurrency: int = 256) -> Cell:
     """PostgreSQL connections while *concurrency* clients request a view that queries (20 ms),
     2 workers of 32 threads each (drf_async's DRF_ASYNC_THREADS default, gthread's --threads)."""
-    url = os.environ.get("DATABASE_URL")
-    if not url or not url.startswith("postgres"):
+    given = os.environ.get("DATABASE_URL")
+    if not given or not given.startswith("postgres"):
         return Cell("skipped: needs DATABASE_URL=postgres://…", True)
     import threading
 
     import psycopg
 
-    database = url.rsplit("/", 1)[1]
+    # A database of its own on that server (the view needs no tables), so that nothing else
+    # connected to it is counted.
+    server_url, _, given_database = given.rpartition("/")
+    database = f"{given_database.split('?')[0]}_reliability"
+    url = f"{server_url}/{database}"
+    with psycopg.connect(f"{server_url}/postgres", autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone():
+            admin.execute(f'CREATE DATABASE "{database}"')
     counts: list[int] = []
     done = threading.Event()
 
@@ -461,7 +468,7 @@ def db_connections(name: str, duration: float, concurrency: int = 256) -> Cell:
                 query = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
                 counts.append(conn.execute(query, (database,)).fetchone()[0])  # type: ignore[index]
 
-    with Server(name) as server:
+    with Server(name, env={"DATABASE_URL": url}) as server:
         sampler = threading.Thread(target=sample)
         sampler.start()
         try:
