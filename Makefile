@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test test-drf lint bench bench-serve clean
+.PHONY: install serve test test-drf lint bench bench-serve bench-reliability clean
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ bench: $(STAMP)
 
 bench-serve: $(STAMP)
 	$(BIN)/python bench/serve.py
+
+# Faults during load, bad input, connection bound, RSS: drf_async vs sync DRF on gthread;
+# writes bench/RELIABILITY.md (~6 minutes). Set DATABASE_URL (PostgreSQL) and REDIS_URL
+# for the database-connections and throttle rows.
+bench-reliability: $(STAMP)
+	$(BIN)/python bench/reliability.py --write
 
 clean:
 	rm -rf $(VENV) .venv-* .pytest_cache .ruff_cache .mypy_cache sampleapi/db.sqlite3 .drf-suite
