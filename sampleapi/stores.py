@@ -6,9 +6,10 @@ configurable latency and with a configurable failure rate::
     python -m sampleapi.stores --port 8001 north south:latency=400 east:failure=0.5
 
 A store is ``NAME[:latency=MS][:failure=RATE]``; ``--latency``/``--failure`` set the
-defaults (50 ms, 0). A failure answers 503. Stock and price are derived from the ISBN and
-the store's name, so they are stable from run to run. ``make serve`` starts this beside
-gunicorn.
+defaults (50 ms, 0). A failure answers 503. ``PUT /{store}/`` with a JSON body
+(``{"latency_ms": 2000, "failure_rate": 1}``) changes a store while the service runs.
+Stock and price are derived from the ISBN and the store's name, so they are stable from
+run to run. ``make serve`` starts this beside gunicorn.
 """
 
 from __future__ import annotations
@@ -60,12 +61,30 @@ def make_app(stores: list[Store]) -> web.Application:
             raise web.HTTPServiceUnavailable(text=f"{store.name} is down")
         return web.json_response(store.stock(request.match_info["isbn"]))
 
-    async def index(request: web.Request) -> web.Response:
+    def describe() -> web.Response:
         return web.json_response({s.name: {"latency_ms": s.latency_ms, "failure_rate": s.failure_rate}
                                   for s in stores})
 
+    async def index(request: web.Request) -> web.Response:
+        return describe()
+
+    async def configure(request: web.Request) -> web.Response:
+        """PUT /{store}/ {"latency_ms": 100, "failure_rate": 0.5}: change a store while it runs."""
+        store = by_name.get(request.match_info["store"])
+        if store is None:
+            raise web.HTTPNotFound(text="no such store")
+        try:
+            changes = await request.json()
+            latency = float(changes.get("latency_ms", store.latency_ms))
+            failure = float(changes.get("failure_rate", store.failure_rate))
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise web.HTTPBadRequest(text=f"bad configuration: {exc}") from exc
+        store.latency_ms, store.failure_rate = latency, failure
+        return describe()
+
     app = web.Application()
     app.router.add_get("/", index)
+    app.router.add_put("/{store}/", configure)
     app.router.add_get("/{store}/books/{isbn}", book)
     return app
 
