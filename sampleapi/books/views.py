@@ -26,7 +26,7 @@ from drf_async.serializers import adata
 from drf_async.viewsets import AsyncModelViewSet, AsyncReadOnlyModelViewSet
 
 from .availability import availability
-from .filters import BookFilter
+from .filters import BookFilter, NullsLastOrderingFilter
 from .models import Author, Book, Review, Tag
 from .pagination import BookshopPagination
 from .permissions import IsOwnerOrReadOnly
@@ -92,7 +92,7 @@ class BookViewSet(AsyncModelViewSet):
     pagination_class = BookshopPagination
     authentication_classes = AUTHENTICATION
     permission_classes = [permissions.IsAuthenticatedOrReadOnly, IsOwnerOrReadOnly]
-    filter_backends = [DjangoFilterBackend, filters.SearchFilter, filters.OrderingFilter]
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter, NullsLastOrderingFilter]
     filterset_class = BookFilter
     search_fields = ["title", "author__name", "isbn"]
     ordering_fields = ["title", "published", "price", "created", "rating"]
