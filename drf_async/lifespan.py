@@ -72,13 +72,15 @@ class Lifespan:
     def __init__(self, state: MutableMapping[str, Any] | None = None) -> None:
         self.state: MutableMapping[str, Any] = {} if state is None else state
         self._stack = contextlib.AsyncExitStack()
+        self._names: list[str] = []
 
     async def __aenter__(self) -> MutableMapping[str, Any]:
         try:
             for name, factory in _factories().items():
                 self.state[name] = await self._stack.enter_async_context(factory())
+                self._names.append(name)
         except BaseException:
-            await self._stack.aclose()
+            await self.__aexit__(None, None, None)
             raise
         _entered.append(self.state)
         return self.state
@@ -86,10 +88,10 @@ class Lifespan:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool | None:
-        with contextlib.suppress(ValueError):
-            _entered.remove(self.state)
-        for name in _factories():
+        _entered[:] = [state for state in _entered if state is not self.state]
+        for name in self._names:
             self.state.pop(name, None)
+        self._names.clear()
         return await self._stack.__aexit__(exc_type, exc, tb)
 
 
