@@ -79,15 +79,19 @@ class Bookshop:
                 [sys.executable, "-m", "sampleapi.stores", "--port", str(self.stores_port), "--latency", "0", *STORES],
                 cwd=ROOT, env=self.env(), start_new_session=True,
             )
-            env_args = [arg for name, value in self.environ.items() for arg in ("--env", f"{name}={value}")]
-            self.server = Gunicorn(
-                *env_args, "--access-logfile", str(self.access_log), "--access-logformat", "%(p)s %(s)s %(U)s",
-                *gunicorn_args, app="sampleapi.asgi:application",
-            )
+            self.server = self.gunicorn(*gunicorn_args)
             self.wait_for_stores()
         except BaseException:
             self.stop()
             raise
+
+    def gunicorn(self, *args: str, **environ: str) -> Gunicorn:
+        """A gunicorn serving this bookshop (its database, static files and stores), *environ* overriding."""
+        env_args = [arg for name, value in {**self.environ, **environ}.items() for arg in ("--env", f"{name}={value}")]
+        return Gunicorn(
+            *env_args, "--access-logfile", str(self.access_log), "--access-logformat", "%(p)s %(s)s %(U)s",
+            *args, app="sampleapi.asgi:application",
+        )
 
     def env(self) -> dict[str, str]:
         return {**os.environ, "PYTHONPATH": str(ROOT), **self.environ}
@@ -118,9 +122,10 @@ class Bookshop:
 
     def request(self, method: str, path: str, data: Any = None, token: str | None = None,
                 headers: dict[str, str] | None = None, query: dict[str, Any] | None = None,
-                ) -> tuple[http.client.HTTPResponse, bytes]:
-        """One request on a fresh connection; JSON in (a dict) and the raw body out."""
-        assert self.server is not None
+                server: Gunicorn | None = None) -> tuple[http.client.HTTPResponse, bytes]:
+        """One request on a fresh connection (to *server*, default this bookshop's); JSON in, raw body out."""
+        server = server or self.server
+        assert server is not None
         all_headers = {"Accept": "application/json", **(headers or {})}
         body = None
         if data is not None:
@@ -128,7 +133,7 @@ class Bookshop:
             all_headers["Content-Type"] = "application/json"
         if token:
             all_headers["Authorization"] = f"Token {token}"
-        conn = self.server.connection()
+        conn = server.connection()
         try:
             conn.request(method, path + (f"?{urlencode(query)}" if query else ""), body=body, headers=all_headers)
             response = conn.getresponse()

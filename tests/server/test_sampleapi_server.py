@@ -170,32 +170,37 @@ def test_export_streams_ndjson(shop):
     assert len(rows) >= 9 and {"id", "title", "isbn", "author", "published", "price"} == set(rows[0])
 
 
-def test_throttles_answer_429_with_retry_after():
+def test_throttles_answer_429_with_retry_after(shop):
     """Anonymous and user rates from settings: past the limit, 429 with Retry-After and DRF's body."""
-    shop = Bookshop(THROTTLE_ANON="3/min", THROTTLE_USER="4/min")
+    server = shop.gunicorn(THROTTLE_ANON="3/min", THROTTLE_USER="4/min", CACHE_KEY_PREFIX="throttle-one")
     try:
-        statuses = [shop.request("GET", "/api/books/")[0].status for _ in range(4)]
-        assert statuses == [200, 200, 200, 429]
-        response, body = shop.request("GET", "/api/books/")
+        statuses = [shop.request("GET", "/api/books/", server=server)[0].status for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]  # the readiness probe's /hello/ is no DRF view: not counted
+        response, body = shop.request("GET", "/api/books/", server=server)
         assert response.status == 429 and 0 < int(response.getheader("Retry-After")) <= 60
         assert re.fullmatch(r'\{"detail":"Request was throttled\. Expected available in \d+ seconds?\."\}',
                             body.decode())
+        token = shop.token("bob")
+        user_statuses = [shop.request("GET", "/api/books/", token=token, server=server)[0].status for _ in range(5)]
+        assert user_statuses == [200, 200, 200, 200, 429]
     finally:
-        shop.stop()
+        server.stop()
 
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="a throttle shared by workers needs REDIS_URL")
-def test_user_throttle_is_exact_across_two_workers():
+def test_user_throttle_is_exact_across_two_workers(shop):
     """Two workers on one Redis cache: across both, exactly the limit is accepted."""
-    shop = Bookshop("--workers", "2", THROTTLE_USER="6/min")
+    server = shop.gunicorn("--workers", "2", THROTTLE_USER="6/min", CACHE_KEY_PREFIX="throttle-two")
     try:
-        token = shop.token("alice")  # an anonymous request
-        statuses = [shop.request("GET", "/api/books/", token=token)[0].status for _ in range(24)]
+        token = shop.token("alice")
+        logged = len(shop.served_by())
+        statuses = [shop.request("GET", "/api/books/", token=token, server=server)[0].status for _ in range(24)]
         assert statuses.count(200) == 6 and statuses[:6] == [200] * 6 and set(statuses[6:]) == {429}
-        served = shop.served_by()[-24:]
+        time.sleep(0.5)  # the access log is written after each response
+        served = shop.served_by()[logged:]
         assert len(set(served)) == 2, f"one worker served every request: {served}"
     finally:
-        shop.stop()
+        server.stop()
 
 
 def test_export_of_100k_rows_streams_in_flat_memory(shop):
