@@ -20,7 +20,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from tests.server.gunicorn import ROOT, Gunicorn, free_port
 
-STORES = ["fast", "slow:latency=2000", "down:failure=1"]
+STORES = ["fast", "slow:latency=5000", "down:failure=1"]
 
 
 class Database:
@@ -64,7 +64,7 @@ class Bookshop:
             "CACHE_KEY_PREFIX": f"bookshop-{uuid.uuid4().hex[:8]}",
             "BOOKSHOP_STORES_URL": f"http://127.0.0.1:{self.stores_port}",
             "BOOKSHOP_STORES": ",".join(spec.split(":")[0] for spec in STORES),
-            "BOOKSHOP_STORE_TIMEOUT": "0.3",
+            "BOOKSHOP_STORE_TIMEOUT": "1",
             "THROTTLE_ANON": "10000/min",
             "THROTTLE_USER": "10000/min",
             **environ,

@@ -31,10 +31,10 @@ def shop():
 
 @pytest.fixture
 def fresh_stores(shop):
-    """Stores as configured at start-up: fast, slow (2 s, past the 0.3 s timeout), down (always 503)."""
+    """Stores as configured at start-up: fast, slow (5 s, past the 1 s timeout), down (always 503)."""
     yield
     shop.configure_store("fast", latency_ms=0, failure_rate=0)
-    shop.configure_store("slow", latency_ms=2000, failure_rate=0)
+    shop.configure_store("slow", latency_ms=5000, failure_rate=0)
 
 
 def test_root_redirects_and_the_api_root_lists_the_bookshop(shop):
@@ -108,9 +108,9 @@ def test_availability_with_one_slow_and_one_failing_store(shop, fresh_stores):
     by_store = {a["store"]: a for a in answers}
     assert by_store["fast"]["available"] is True and isinstance(by_store["fast"]["in_stock"], int)
     assert by_store["slow"] == {"store": "slow", "available": False, "in_stock": None, "price": None,
-                                "error": "no answer within 0.3 s"}
+                                "error": "no answer within 1 s"}
     assert by_store["down"]["available"] is False and by_store["down"]["error"] == "HTTP 503"
-    assert elapsed < 1.5  # bounded by the per-call timeout, not by the slow store's 2 s
+    assert elapsed < 3  # bounded by the 1 s per-call timeout, not by the slow store's 5 s
 
 
 def test_availability_with_every_store_down_is_a_504(shop, fresh_stores):
@@ -121,7 +121,7 @@ def test_availability_with_every_store_down_is_a_504(shop, fresh_stores):
 
 
 def test_concurrent_fan_outs_share_one_session(shop, fresh_stores):
-    """20 concurrent availability requests all answer, in about one store round trip (0.3 s timeout) each."""
+    """20 concurrent availability requests all answer together, in about one 1 s timeout, not 20 in a row."""
     results: list[int] = []
 
     def ask():
@@ -134,7 +134,7 @@ def test_concurrent_fan_outs_share_one_session(shop, fresh_stores):
     for thread in threads:
         thread.join(20)
     assert results == [200] * 20
-    assert time.monotonic() - started < 4  # concurrently on one worker, not 20 × 0.3 s in a row
+    assert time.monotonic() - started < 8  # concurrently on one worker, not 20 × 1 s in a row
 
 
 def test_static_files_are_served_with_debug_off(shop):
