@@ -17,16 +17,9 @@ import time
 
 import pytest
 
-from tests.server.bookshop import Bookshop, rss_kb
+from tests.server.bookshop import rss_kb
 
 pytestmark = pytest.mark.server
-
-
-@pytest.fixture(scope="module")
-def shop():
-    instance = Bookshop()
-    yield instance
-    instance.stop()
 
 
 @pytest.fixture
