@@ -64,18 +64,18 @@ def test_html_form_post_creates_a_book(shop, browser, tmp_path):
     browser.find_element(By.NAME, "password").send_keys("bookshop")
     browser.find_element(By.CSS_SELECTOR, "form#login-form [type=submit], form [type=submit]").click()
     form = wait(browser, expected_conditions.presence_of_element_located((By.ID, "post-object-form")))
-    form.find_element(By.NAME, "title").send_keys("The Fifth Head of Cerberus")
-    form.find_element(By.NAME, "isbn").send_keys("9780312890056")
-    Select(form.find_element(By.NAME, "author")).select_by_visible_text("Octavia E. Butler")
+    form.find_element(By.NAME, "title").send_keys("The Aleph")
+    form.find_element(By.NAME, "isbn").send_keys("9780142437889")
+    Select(form.find_element(By.NAME, "author")).select_by_visible_text("Jorge Luis Borges")
     form.find_element(By.NAME, "price").send_keys("8.50")
     browser.save_screenshot(str(tmp_path / "form.png"))
     form.find_element(By.CSS_SELECTOR, "button[type=submit], button.js-tooltip").click()
     wait(browser, expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, ".response-info"),
                                                                      "201 Created"))
     browser.save_screenshot(str(tmp_path / "created.png"))
-    status, found = shop.json("GET", "/api/books/", query={"search": "Cerberus"})
+    status, found = shop.json("GET", "/api/books/", query={"search": "Aleph"})
     assert [(b["title"], b["owner"], b["author_name"]) for b in found["results"]] == [
-        ("The Fifth Head of Cerberus", "bob", "Octavia E. Butler")]
+        ("The Aleph", "bob", "Jorge Luis Borges")]
 
 
 def test_swagger_ui_lists_the_endpoints(shop, browser, tmp_path):
