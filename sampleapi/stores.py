@@ -18,7 +18,7 @@ import argparse
 import asyncio
 import hashlib
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
@@ -28,6 +28,9 @@ class Store:
     name: str
     latency_ms: float = 50.0
     failure_rate: float = 0.0
+    # The client addresses of the connections this store was asked on (a client that reuses
+    # its connections, as one shared aiohttp.ClientSession does, shows few).
+    peers: set[object] = field(default_factory=set)
 
     @classmethod
     def parse(cls, spec: str, latency_ms: float, failure_rate: float) -> Store:
@@ -56,14 +59,16 @@ def make_app(stores: list[Store]) -> web.Application:
         store = by_name.get(request.match_info["store"])
         if store is None:
             raise web.HTTPNotFound(text="no such store")
+        if request.transport is not None:
+            store.peers.add(request.transport.get_extra_info("peername"))
         await asyncio.sleep(store.latency_ms / 1000)
         if store.failure_rate and random.random() < store.failure_rate:
             raise web.HTTPServiceUnavailable(text=f"{store.name} is down")
         return web.json_response(store.stock(request.match_info["isbn"]))
 
     def describe() -> web.Response:
-        return web.json_response({s.name: {"latency_ms": s.latency_ms, "failure_rate": s.failure_rate}
-                                  for s in stores})
+        return web.json_response({s.name: {"latency_ms": s.latency_ms, "failure_rate": s.failure_rate,
+                                           "connections": len(s.peers)} for s in stores})
 
     async def index(request: web.Request) -> web.Response:
         return describe()

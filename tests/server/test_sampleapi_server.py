@@ -113,7 +113,15 @@ def test_availability_with_every_store_down_is_a_504(shop, fresh_stores):
     assert shop.json("GET", "/api/books/999999/availability/")[0] == 404
 
 
-def test_concurrent_fan_outs_share_one_session(shop, fresh_stores):
+def test_fan_outs_reuse_the_workers_one_session(shop, fresh_stores):
+    """Ten requests in a row reach the fast store on (at most) one more connection: the session is shared."""
+    before = shop.configure_store("fast")["fast"]["connections"]
+    for _ in range(10):
+        assert shop.json("GET", "/api/books/3/availability/")[0] == 200
+    assert shop.configure_store("fast")["fast"]["connections"] - before <= 1
+
+
+def test_concurrent_fan_outs_answer_together(shop, fresh_stores):
     """20 concurrent availability requests all answer together, in about one 1 s timeout, not 20 in a row."""
     results: list[int] = []
 
