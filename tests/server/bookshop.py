@@ -157,9 +157,11 @@ class Bookshop:
         assert status == 200, data
         return data["token"]
 
-    def worker_pids(self) -> list[int]:
-        assert self.server is not None
-        master = self.server.process.pid
+    def worker_pids(self, server: Gunicorn | None = None) -> list[int]:
+        """The worker processes of *server* (default this bookshop's)."""
+        server = server or self.server
+        assert server is not None
+        master = server.process.pid
         children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
         return [int(pid) for pid in children]
 
