@@ -75,7 +75,9 @@ def main() -> None:
     processes: list[subprocess.Popen] = []
     # SIGINT from the terminal reaches the whole process group; the children get their own
     # sessions so that this process alone decides how they stop (SIGTERM: gunicorn drains).
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C and SIGTERM both stop everything (SIGINT too when a parent shell started us with it ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         stores = subprocess.Popen(
             [sys.executable, "-m", "sampleapi.stores", "--host", args.host, "--port", str(stores_port)],
