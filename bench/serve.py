@@ -57,6 +57,9 @@ SERVERS = {
     "gthread+db": ("gthread", "serve_apps:wsgi", ["--threads", "32"], "serve_settings_db", PERSISTENT),
     "granian+django+db": ("granian", "serve_apps:django_asgi", [], "serve_settings_db", {}),
     "uvicorn+django+db": ("uvicorn_worker.UvicornWorker", "serve_apps:django_asgi", [], "serve_settings_db", {}),
+    # The sample API's fan-out to three stores (serve_settings_fanout; the stores service runs beside).
+    "drf_async+fanout": ("drf_async.worker.AiohttpWorker", "serve_apps:asgi", [], "serve_settings_fanout", {}),
+    "gthread+fanout": ("gthread", "serve_apps:wsgi", ["--threads", "32"], "serve_settings_fanout", {}),
 }
 
 # (label, server, path, connections)
@@ -75,6 +78,8 @@ RUNS = [
     ("DB + 200 ms await", "granian+django+db", "/async-db-wait/", 512),
     ("DB + 200 ms await", "uvicorn+django+db", "/async-db-wait/", 512),
     ("200 ms await only", "drf_async+db", "/async-wait/", 512),
+    ("fan-out 3 x 50 ms", "drf_async+fanout", "/async-fanout/", 256),
+    ("fan-out 3 x 50 ms", "gthread+fanout", "/sync-fanout/", 256),
 ]
 
 # (description, numerator run, denominator run, goal, higher is better)
@@ -88,6 +93,7 @@ RATIOS = [
     ("drf_async vs stock Django ASGI on granian, DB + 200 ms", 9, 11, 3.0, True),
     ("drf_async vs stock Django ASGI on uvicorn, DB + 200 ms", 9, 12, None, True),
     ("drf_async DB + 200 ms vs its 200 ms await only", 9, 13, 0.7, True),
+    ("drf_async vs gthread-32 (requests + threads), fan-out c=256", 14, 15, 5.0, True),
 ]
 
 
@@ -240,6 +246,44 @@ class ConnectionWatch:
         return self.peak
 
 
+def run_servers(runs: list[tuple[str, str, str, int]], args: argparse.Namespace, env: dict[str, str],
+                results: list[Result]) -> None:
+    """Each server of *runs* in turn: its workloads, a warm-up run then a measured one each."""
+    for name in dict.fromkeys(server for _, server, _, _ in runs):
+        uses_db = SERVERS[name][3] == "serve_settings_db"
+        server = Server(name, args.server_cpu, env)
+        try:
+            for label, run_server, path, connections in runs:
+                if run_server != name:
+                    continue
+                wrk(server.url(path), connections, args.warmup, args.client_cpu)
+                watch = ConnectionWatch(args.database_url) if uses_db and args.database_url else None
+                rps, p50, p99, errors = wrk(server.url(path), connections, args.duration, args.client_cpu)
+                peak = watch.stop() if watch else None
+                results.append(Result(label, name, path, connections, rps, p50, p99, errors, server.memory_kb(), peak))
+        finally:
+            server.stop()
+
+
+def start_stores(cpu: int) -> tuple[subprocess.Popen[bytes], str]:
+    """The sample's stores service (three stores, 50 ms each), pinned beside wrk; its base URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = ["taskset", "-c", str(cpu), sys.executable, "-m", "sampleapi.stores", "--port", str(port),
+               "--latency", "50", "north", "south", "east"]
+    process = subprocess.Popen(command, cwd=ROOT, start_new_session=True)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the stores service did not start")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=8)
@@ -255,27 +299,24 @@ def main() -> None:
         if not shutil.which(tool):
             sys.exit(f"{tool} is required")
     runs = [run for run in RUNS if not args.only or args.only in run[0]]
-    db_env = {"DRF_ASYNC_THREADS": str(args.threads)}
+    env = {"DRF_ASYNC_THREADS": str(args.threads)}
     if args.database_url:
-        db_env["BENCH_DATABASE_URL"] = args.database_url
+        env["BENCH_DATABASE_URL"] = args.database_url
     if any(SERVERS[server][3] == "serve_settings_db" for _, server, _, _ in runs):
-        prepare_database(db_env)
+        prepare_database(env)
+
+    stores = None
+    if any(SERVERS[server][3] == "serve_settings_fanout" for _, server, _, _ in runs):
+        stores = start_stores(args.client_cpu)
+        env["BENCH_STORES_URL"] = stores[1]
 
     results: list[Result] = []
-    for name in dict.fromkeys(server for _, server, _, _ in runs):
-        uses_db = SERVERS[name][3] == "serve_settings_db"
-        server = Server(name, args.server_cpu, db_env if uses_db else None)
-        try:
-            for label, run_server, path, connections in runs:
-                if run_server != name:
-                    continue
-                wrk(server.url(path), connections, args.warmup, args.client_cpu)
-                watch = ConnectionWatch(args.database_url) if uses_db and args.database_url else None
-                rps, p50, p99, errors = wrk(server.url(path), connections, args.duration, args.client_cpu)
-                peak = watch.stop() if watch else None
-                results.append(Result(label, name, path, connections, rps, p50, p99, errors, server.memory_kb(), peak))
-        finally:
-            server.stop()
+    try:
+        run_servers(runs, args, env, results)
+    finally:
+        if stores is not None:
+            stores[0].terminate()
+            stores[0].wait(10)
     ordered = {
         i: r for i, (lbl, s, p, _) in enumerate(RUNS) for r in results if (r.label, r.server, r.path) == (lbl, s, p)
     }

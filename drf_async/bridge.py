@@ -148,8 +148,11 @@ class HTTPProtocol(RequestHandler):
     _probe: asyncio.TimerHandle | None = None
     _probed = False
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, manager: HTTPServer, *args: Any, **kwargs: Any) -> None:
+        super().__init__(manager, *args, **kwargs)
+        # aiohttp drops its `_manager` when the connection is lost, and a response may still be
+        # finishing then (a client that leaves mid-response): keep the host for this connection.
+        self._host = manager.host
         self._pipeline: _PipelineParser | None = None
         for name in ("_parser", "_request_parser"):  # aiohttp >= 3.11, and before
             parser = getattr(self, name, None)
@@ -160,7 +163,7 @@ class HTTPProtocol(RequestHandler):
 
     @property
     def host(self) -> Host:
-        return self._manager.host  # type: ignore[union-attr]
+        return self._host
 
     def data_received(self, data: bytes) -> None:
         queued = len(self._messages)

@@ -11,6 +11,7 @@ import http.client
 import os
 import signal
 import socket
+import struct
 import threading
 import time
 import uuid
@@ -369,6 +370,24 @@ def test_half_closed_client_with_a_slow_view(server):
     sock.shutdown(socket.SHUT_WR)
     reply = read_all(sock)
     assert b"HTTP/1.1 200 " in reply and reply.endswith(b"slept"), reply[:200]
+
+
+@pytest.mark.parametrize("path", ["/sleep/?s=0.3", "/block/?s=0.3"])
+@pytest.mark.parametrize("reset", [False, True], ids=["close", "reset"])
+def test_a_client_that_leaves_while_its_response_is_made_leaves_no_error(server, path, reset):
+    """
+    A client that closes (or resets) its connection while the view runs, as a load tool's
+    connections do at the end of a run: nothing unhandled in the log, the worker serves on.
+    """
+    sock = server.connect()
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    time.sleep(0.1)
+    if reset:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+    time.sleep(0.6)
+    assert fresh_get(server).status == 200
+    assert "Unhandled exception" not in server.log()
 
 
 def test_valid_request_pipelined_before_a_malformed_one(server):
