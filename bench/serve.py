@@ -6,10 +6,10 @@ on AiohttpWorker and on granian.
 Each server is one worker process pinned to CPU 0 (taskset); wrk runs pinned to CPU 1.
 Prints req/s, p50, p99 and the worker's peak RSS per run, then the ratios and their goals.
 
-    .venv/bin/python bench/serve.py                    # everything, ~5 minutes
+    .venv/bin/python bench/serve.py                    # everything, ~6 minutes
     .venv/bin/python bench/serve.py --only "DB + 200"  # the runs whose workload contains the text
-    .venv/bin/python bench/serve.py --only "DB + 200" --database-url postgres://postgres@127.0.0.1:5432/test \
-        --threads 8                                    # the same on PostgreSQL, DRF_ASYNC_THREADS=8
+    .venv/bin/python bench/serve.py --only "DB + 200" --threads 8 \
+        --database-url postgres://postgres@127.0.0.1:5432/drf_async_bench   # on PostgreSQL (created if missing)
 
 The "DB + 200 ms" pairing (a view that makes one ORM query, then awaits 200 ms) uses a
 SQLite file, or PostgreSQL with --database-url, where the peak number of the server's
@@ -208,8 +208,22 @@ def idle_connections_rss(name: str, count: int, cpu: int, client_cpu: int) -> tu
         server.stop()
 
 
+def create_postgresql_database(url: str) -> None:
+    """CREATE DATABASE for *url* unless it exists (connected to the server's ``postgres`` database)."""
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(url.replace(f"/{name}", "/postgres", 1), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def prepare_database(env: dict[str, str]) -> None:
     """Create serve_settings_db's tables and ten users (what the DB views count)."""
+    if env.get("BENCH_DATABASE_URL"):
+        create_postgresql_database(env["BENCH_DATABASE_URL"])
     env = {**os.environ, **env, "PYTHONPATH": f"{HERE}{os.pathsep}{ROOT}"}
     env["DJANGO_SETTINGS_MODULE"] = "serve_settings_db"
     python = [sys.executable, "-c"]
