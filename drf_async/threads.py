@@ -66,12 +66,14 @@ class _Worker(threading.Thread):
     def cursor_released(self) -> None:
         """
         A chunked cursor opened here is gone (on any thread: an iteration left early is
-        closed when its generator is collected): if the lane that holds this thread has
-        nothing queued, run an empty call so that it re-checks whether it still needs it.
+        closed when its generator is collected): queue an empty call for the lane that holds
+        this thread, after which it re-checks whether it still needs the thread. Takes no
+        lock: this may run inside a garbage collection that interrupted any code, a lane's
+        locked section included; a call for a lane that no longer holds the thread is a no-op.
         """
         lane = self.lane
         if lane is not None:
-            lane._nudge(self)
+            self.queue.put((concurrent.futures.Future(), _nothing, (), {}, lane))
 
     def run(self) -> None:
         while True:
@@ -231,11 +233,6 @@ class Lane(concurrent.futures.Executor):
                 return False
             self._worker = worker.lane = None
         return True
-
-    def _nudge(self, worker: _Worker) -> None:
-        with self._lock:
-            if self._worker is worker and worker.queue.empty():
-                worker.queue.put((concurrent.futures.Future(), _nothing, (), {}, self))
 
     def _cleanup_and_release(self, worker: _Worker, cleanup: Callable[[], Any]) -> None:
         try:
