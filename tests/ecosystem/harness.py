@@ -1,0 +1,78 @@
+"""
+Sides of a comparison: the same requests, from a fresh client each, to the app on DRF and
+to its drf_async twins, each side from the same database state (a rolled-back block per side,
+so a login or a delete on one side leaves nothing for the next).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from django.db import transaction
+from django.urls import include, path
+from rest_framework.test import APIClient
+
+from drf_async.test import AsyncAPIClient
+from tests import urls
+from tests.twins import COMPARED_HEADERS, Seen
+
+# What CORS and static-file middleware add: compared too.
+HEADERS = (*COMPARED_HEADERS, "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials",
+           "Access-Control-Allow-Methods", "Access-Control-Allow-Headers", "Access-Control-Max-Age",
+           "Cache-Control", "Content-Length", "Last-Modified", "ETag")
+
+SIDES = ("sync", "async", "swapped")
+
+
+def mount(side: str, name: str, patterns: list[Any]) -> None:
+    """Serve *patterns* under ``/<side>/<name>/`` (side: ``sync``, ``async`` or ``swapped``)."""
+    urls.urlpatterns.append(path(f"{side}/{name}/", include(patterns)))
+
+
+def seen(response: Any) -> Seen:
+    data = getattr(response, "data", None)
+    if data is None:
+        data = b"".join(response.streaming_content) if response.streaming else response.content
+    headers = {h: response[h] for h in HEADERS if response.has_header(h)}
+    return Seen(response.status_code, data, headers)
+
+
+class Side:
+    """A client for one side: ``side.post("login/", …)`` requests ``/<side>/<app>/login/``, returns `Seen`."""
+
+    def __init__(self, side: str, app: str) -> None:
+        self.side = side
+        self.prefix = f"/{side}/{app}/"
+        self.client: Any = APIClient() if side == "sync" else AsyncAPIClient()
+
+    def __getattr__(self, method: str) -> Callable[..., Seen]:
+        if method not in ("get", "post", "put", "patch", "delete", "options", "head"):
+            raise AttributeError(method)
+
+        def send(suffix: str = "", **kwargs: Any) -> Seen:
+            call = getattr(self.client, method)
+            if self.side != "sync":
+                call = async_to_sync(call)
+            return seen(call(self.prefix + suffix, **kwargs))
+
+        return send
+
+
+def each_side(app: str, scenario: Callable[[Side], Any], sides: tuple[str, ...] = SIDES) -> dict[str, Any]:
+    """{side: what *scenario* returned}, each side run from the same rows (its writes rolled back)."""
+    outcomes = {}
+    for side in sides:
+        with transaction.atomic():
+            outcomes[side] = scenario(Side(side, app))
+            transaction.set_rollback(True)
+    return outcomes
+
+
+def assert_alike(outcomes: dict[str, Any]) -> Any:
+    """Every side's outcome equals the sync DRF side's; returns it."""
+    expected = outcomes["sync"]
+    for side, outcome in outcomes.items():
+        assert outcome == expected, f"{side} differs from sync DRF"
+    return expected
