@@ -23,13 +23,16 @@ from tests.drf_suite.drf_async_suite import SWAPS
 @contextmanager
 def drf_names_on_drf_async() -> Iterator[None]:
     """While inside, DRF's view class names (`SWAPS`) are drf_async's classes."""
-    saved = []
+    # drf_async's classes first: its modules subclass DRF's names, which must still be DRF's.
+    replacements = []
     for module_name, names in SWAPS.items():
         module = importlib.import_module(module_name)
         for name, target in names.items():
             target_module, _, target_name = target.rpartition(".")
-            saved.append((module, name, getattr(module, name)))
-            setattr(module, name, getattr(importlib.import_module(target_module), target_name))
+            replacements.append((module, name, getattr(importlib.import_module(target_module), target_name)))
+    saved = [(module, name, getattr(module, name)) for module, name, _ in replacements]
+    for module, name, replacement in replacements:
+        setattr(module, name, replacement)
     try:
         yield
     finally:
