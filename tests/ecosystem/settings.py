@@ -39,3 +39,12 @@ CORS_ALLOW_CREDENTIALS = True
 SIMPLE_JWT = {"SIGNING_KEY": "drf-async-ecosystem-matrix-signing-key", "ALGORITHM": "HS256"}
 REST_KNOX = {"TOKEN_TTL": None}
 REST_AUTH = {"SESSION_LOGIN": False, "TOKEN_MODEL": "rest_framework.authtoken.models.Token"}
+
+# dj-rest-auth's docs: token authentication project-wide (its views use DRF's defaults).
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+}
