@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from dj_rest_auth import views as auth_views
 from django.contrib.auth.models import User
 from django.urls import path
-from dj_rest_auth import views as auth_views
 from rest_framework.authtoken.models import Token
 
 from drf_async.generics import AsyncGenericAPIView, AsyncRetrieveUpdateAPIView
