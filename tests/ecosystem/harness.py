@@ -6,6 +6,7 @@ so a login or a delete on one side leaves nothing for the next).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ from asgiref.sync import async_to_sync
 from django.db import transaction
 from django.urls import include, path
 from rest_framework.test import APIClient
+from rest_framework.utils.encoders import JSONEncoder
 
 from drf_async.test import AsyncAPIClient
 from tests import urls
@@ -59,6 +61,12 @@ class Side:
 
         return send
 
+    def neutral(self, data: Any) -> Any:
+        """*data* with this side's URL prefix in links (``/async/…``) spelled as the sync side's."""
+        if isinstance(data, bytes):
+            return data.replace(f"/{self.side}/".encode(), b"/sync/")
+        return json.loads(json.dumps(data, cls=JSONEncoder).replace(f"/{self.side}/", "/sync/"))
+
 
 def each_side(app: str, scenario: Callable[[Side], Any], sides: tuple[str, ...] = SIDES) -> dict[str, Any]:
     """{side: what *scenario* returned}, each side run from the same rows (its writes rolled back)."""
@@ -74,5 +82,8 @@ def assert_alike(outcomes: dict[str, Any]) -> Any:
     """Every side's outcome equals the sync DRF side's; returns it."""
     expected = outcomes["sync"]
     for side, outcome in outcomes.items():
+        if isinstance(outcome, list) and isinstance(expected, list) and len(outcome) == len(expected):
+            for step, (got, want) in enumerate(zip(outcome, expected, strict=True)):
+                assert got == want, f"{side} differs from sync DRF at step {step}:\n{got}\n!=\n{want}"
         assert outcome == expected, f"{side} differs from sync DRF"
     return expected
