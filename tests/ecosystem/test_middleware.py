@@ -94,7 +94,6 @@ def wsgi(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> 
     """The same request through Django's WSGI handler (the test Client, as a DRF project's tests run)."""
     response = getattr(Client(), method.lower())(path, data=body, content_type="application/json", headers=headers)
     content = b"".join(response.streaming_content) if response.streaming else response.content
-    response.close()
     return Seen(response.status_code, content, {h: response[h] for h in HEADERS if response.has_header(h)})
 
 
