@@ -28,8 +28,13 @@ HEADERS = (*COMPARED_HEADERS, "Access-Control-Allow-Origin", "Access-Control-All
 SIDES = ("sync", "async", "swapped")
 
 
+# {app name: {side: its URL patterns}}, for checks over every app (the schema test).
+MOUNTED: dict[str, dict[str, list[Any]]] = {}
+
+
 def mount(side: str, name: str, patterns: list[Any]) -> None:
     """Serve *patterns* under ``/<side>/<name>/`` (side: ``sync``, ``async`` or ``swapped``)."""
+    MOUNTED.setdefault(name, {})[side] = patterns
     urls.urlpatterns.append(path(f"{side}/{name}/", include(patterns)))
 
 
