@@ -16,12 +16,19 @@ from pathlib import Path
 import pytest
 from django.urls import include, path
 
-from tests.ecosystem import test_dj_rest_auth, test_guardian, test_knox, test_middleware, test_nested_routers
+from tests.ecosystem import (
+    test_dj_rest_auth,
+    test_django_filter,
+    test_guardian,
+    test_knox,
+    test_middleware,
+    test_nested_routers,
+)
 from tests.ecosystem import test_simplejwt as test_jwt
 from tests.ecosystem.harness import MOUNTED
 
-APPS = [module.__name__ for module in (test_jwt, test_knox, test_dj_rest_auth, test_guardian, test_nested_routers,
-                                       test_middleware)]
+# Imported for their routes (MOUNTED), whichever of the matrix's modules pytest was asked to run.
+APPS = [test_jwt, test_knox, test_dj_rest_auth, test_guardian, test_nested_routers, test_django_filter, test_middleware]
 # In one process, "swapped" sides are copies of a package's classes, which drf-spectacular's
 # extensions for that package (matched by class) skip; the shim run below compares those.
 COMPARED = [(name, side) for name, sides in sorted(MOUNTED.items())
@@ -43,7 +50,7 @@ def document(name: str, side: str) -> str:
 
 def test_every_app_is_compared():
     """Each app of the matrix has a sync side and at least one drf_async side in the comparison below."""
-    assert {name for name, _ in COMPARED} == {"jwt", "knox", "rest-auth", "guardian", "nested", "mw"}
+    assert {name for name, _ in COMPARED} == {"jwt", "knox", "rest-auth", "guardian", "nested", "filter", "mw"}
     assert all("sync" in MOUNTED[name] for name, _ in COMPARED)
 
 
