@@ -14,6 +14,7 @@ from dj_rest_auth import views as auth_views
 from django.contrib.auth.models import User
 from django.urls import path
 from rest_framework.authtoken.models import Token
+from rest_framework.response import Response
 
 from drf_async.generics import AsyncGenericAPIView, AsyncRetrieveUpdateAPIView
 from tests.ecosystem.harness import SIDES, assert_alike, each_side, mount
@@ -21,12 +22,20 @@ from tests.ecosystem.swap import swapped
 
 
 def patterns(views: Any) -> list[Any]:
-    # dj_rest_auth.urls' routes, on *views*.
+    # dj_rest_auth.urls' routes, on *views*; and a project's own subclass that adds a sync
+    # handler, DRF style, to a view whose handlers are (once swapped) async.
+    class AccountView(views.UserDetailsView):
+        def delete(self, request, *args, **kwargs):
+            request.user.is_active = False
+            request.user.save(update_fields=["is_active"])
+            return Response(status=204)
+
     return [
         path("login/", views.LoginView.as_view()),
         path("logout/", views.LogoutView.as_view()),
         path("user/", views.UserDetailsView.as_view()),
         path("password/change/", views.PasswordChangeView.as_view()),
+        path("account/", AccountView.as_view()),
     ]
 
 
@@ -88,3 +97,19 @@ def test_login_details_password_change_logout(ann):
     steps = assert_alike(each_side("rest-auth", scenario, SIDES))
     assert [step[2] for step in steps[:-1]] == [400, 400, 200, 401, 200, 200, 400, 200, 400, 200, 400, 200, 401, 400]
     assert steps[-1] == ("A", "B", True, 0)
+
+
+def test_sync_handler_added_to_inherited_async_ones(ann):
+    """
+    A project's subclass adds ``def delete`` to dj-rest-auth's user view, whose ``get``/``put``
+    are async once swapped: the URLconf loads, and both kinds of handler answer as on DRF.
+    """
+    token = Token.objects.create(user=ann).key
+
+    def scenario(side):
+        side.client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        steps = [side.get("account/"), side.delete("account/"), side.get("account/")]
+        return [(got.status, got.data, got.headers) for got in steps]
+
+    steps = assert_alike(each_side("rest-auth", scenario, SIDES))
+    assert [step[0] for step in steps] == [200, 204, 401]
