@@ -40,7 +40,7 @@ test-drf: $(STAMP)
 
 # The ecosystem matrix (tests/ecosystem/): DRF packages on drf_async, with their own settings.
 test-ecosystem: $(STAMP)
-	$(BIN)/python -m pip install --quiet -r requirements-ecosystem.txt
+	$(BIN)/python -m pip install --quiet -r requirements-ecosystem.txt $(foreach spec,$(PIN),"$(spec)")
 	DJANGO_SETTINGS_MODULE=tests.ecosystem.settings $(BIN)/python -m pytest tests/ecosystem $(PYTEST_ARGS)
 
 lint: $(STAMP)
