@@ -10,6 +10,7 @@ import base64
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.contrib.auth.models import User
 from django.urls import path
 from knox import views as knox_views
@@ -20,6 +21,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from drf_async.test import AsyncAPIClient
 from drf_async.views import AsyncAPIView
 from tests.ecosystem.harness import assert_alike, each_side, mount
 from tests.ecosystem.swap import swapped
@@ -107,3 +109,11 @@ def test_login_use_logout_logoutall(ann):
     assert [step[0] for step in steps[:3]] == [200, 401, 401]
     assert [step[2] for step in steps[3:-1]] == [200, 401, 401, 204, 401, 200, 204, 401, 401]
     assert steps[-1] == ("tokens left", 0)
+
+
+def test_knox_authentication_is_one_thread_hop(ann, hops):
+    """knox's sync `TokenAuthentication` (it queries the token table) runs in one thread hop, never on the loop."""
+    token = AuthToken.objects.create(user=ann)[1]
+    response = async_to_sync(AsyncAPIClient().get)("/async/knox/me/", **bearer(token))
+    assert response.status_code == 200 and response.data == {"username": "ann"}
+    assert [getattr(func, "__name__", None) for func in hops].count("perform_authentication") == 1
