@@ -107,10 +107,12 @@ def test_nested_routes(shelf):
         ):
             got = getattr(side, method)(suffix, data=data, format="json")
             data = side.neutral(got.data)
+            if method == "get" and isinstance(data, list):
+                data = [row if row["id"] in shelf["books"] else {**row, "id": "new", "url": "new"} for row in data]
             # Content-Length: links differ by the side's prefix; their text is compared instead.
             headers = side.neutral({name: value for name, value in got.headers.items() if name != "Content-Length"})
             if method == "post" and got.status == 201:
-                # A new row's id: PostgreSQL's sequences do not roll back between sides.
+                # A new row's id (here and in lists): PostgreSQL's sequences do not roll back between sides.
                 link = f"http://testserver/sync/nested/authors/{tolkien}/books/{data.pop('id')}/"
                 assert data.pop("url") == headers.pop("Location") == link
             steps.append((method, suffix, got.status, data, headers))
