@@ -18,7 +18,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from drf_async.test import AsyncAPIClient
 from tests import urls
-from tests.twins import COMPARED_HEADERS, Seen
+from tests.twins import COMPARED_HEADERS, Seen, seen
 
 # What CORS and static-file middleware add: compared too.
 HEADERS = (*COMPARED_HEADERS, "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials",
@@ -38,14 +38,6 @@ def mount(side: str, name: str, patterns: list[Any]) -> None:
     urls.urlpatterns.append(path(f"{side}/{name}/", include(patterns)))
 
 
-def seen(response: Any) -> Seen:
-    data = getattr(response, "data", None)
-    if data is None:
-        data = b"".join(response.streaming_content) if response.streaming else response.content
-    headers = {h: response[h] for h in HEADERS if response.has_header(h)}
-    return Seen(response.status_code, data, headers)
-
-
 class Side:
     """A client for one side: ``side.post("login/", …)`` requests ``/<side>/<app>/login/``, returns `Seen`."""
 
@@ -62,7 +54,7 @@ class Side:
             call = getattr(self.client, method)
             if self.side != "sync":
                 call = async_to_sync(call)
-            return seen(call(self.prefix + suffix, **kwargs))
+            return seen(call(self.prefix + suffix, **kwargs), HEADERS)
 
         return send
 

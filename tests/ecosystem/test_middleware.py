@@ -93,7 +93,7 @@ async def asgi(app: Any, method: str, path: str, headers: dict[str, str], body: 
 def wsgi(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> Seen:
     """The same request through Django's WSGI handler (the test Client, as a DRF project's tests run)."""
     response = getattr(Client(), method.lower())(path, data=body, content_type="application/json", headers=headers)
-    content = b"".join(response.streaming_content) if response.streaming else response.content
+    content = b"".join(response.streaming_content) if response.streaming else response.content  # bytes, as ASGI's
     return Seen(response.status_code, content, {h: response[h] for h in HEADERS if response.has_header(h)})
 
 
