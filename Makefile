@@ -1,5 +1,6 @@
 # Two commands do all the set-up on a fresh machine:
-#   make serve   the sample API on 127.0.0.1:8000, on the drf_async stack
+#   make serve   the sample API on 127.0.0.1:8000 (and its stores service on PORT+1), on the
+#                drf_async stack: migrates, seeds, prints the URLs; Ctrl-C stops everything
 #   make test    the whole test suite
 # Both create .venv and install what they need. PYTHON, VENV and PIN pick another
 # interpreter and pinned versions (space-separated specs) for a matrix leg (see .ci/run).
@@ -9,14 +10,14 @@ VENV ?= .venv
 PIN ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
-WORKERS ?= 1
+WORKERS ?= $(or $(WEB_CONCURRENCY),1)
 SERVE_WORKER ?= drf_async.worker.AiohttpWorker
 PYTEST_ARGS ?=
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test test-drf test-ecosystem lint bench bench-serve clean
+.PHONY: install serve test test-drf test-ecosystem lint bench bench-serve bench-reliability clean
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,9 +28,8 @@ $(STAMP): pyproject.toml requirements-dev.txt
 install: $(STAMP)
 
 serve: $(STAMP)
-	DJANGO_SETTINGS_MODULE=sampleapi.settings $(BIN)/python -m django migrate --noinput
-	DJANGO_SETTINGS_MODULE=sampleapi.settings $(BIN)/gunicorn sampleapi.asgi:application \
-		-k $(SERVE_WORKER) --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
+	DJANGO_SETTINGS_MODULE=sampleapi.settings $(BIN)/python -m sampleapi.serve \
+		--host $(HOST) --port $(PORT) --workers $(WORKERS) --worker-class $(SERVE_WORKER)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -53,5 +53,11 @@ bench: $(STAMP)
 bench-serve: $(STAMP)
 	$(BIN)/python bench/serve.py
 
+# Faults during load, bad input, connection bound, RSS: drf_async vs sync DRF on gthread;
+# writes bench/RELIABILITY.md (~6 minutes). Set DATABASE_URL (PostgreSQL) and REDIS_URL
+# for the database-connections and throttle rows.
+bench-reliability: $(STAMP)
+	$(BIN)/python bench/reliability.py --write
+
 clean:
-	rm -rf $(VENV) .venv-* .pytest_cache .ruff_cache .mypy_cache sampleapi/db.sqlite3 .drf-suite
+	rm -rf $(VENV) .venv-* .pytest_cache .ruff_cache .mypy_cache sampleapi/db.sqlite3 sampleapi/staticfiles build dist site .drf-suite

@@ -10,6 +10,8 @@ System checks that turn async mistakes into startup errors with the fix, instead
 - ``drf_async.E003``: a policy hook overridden in the wrong mode on an `AsyncAPIView`
   (``async def check_permissions`` is never awaited; override ``acheck_permissions``; a sync
   ``initial`` is never awaited). A sync ``dispatch`` override is not one: it runs in a thread.
+- ``drf_async.E004``: an ``async def`` policy member (authenticator, permission, throttle:
+  `drf_async.throttling`'s classes, say) on a sync DRF view, which would never await it.
 - ``drf_async.W001``: async DRF views in a project that has no ASGI entry point, so they
   run through WSGI, each request in a fresh event loop.
 
@@ -96,6 +98,7 @@ def check_async_handlers(app_configs: Any = None, **kwargs: Any) -> list[checks.
             if issubclass(cls, AsyncAPIView):
                 errors += _check_async_view(cls)
             continue
+        errors += _check_sync_view_policies(cls)
         handlers = _handlers(cls)
         async_names = sorted(name for name, handler in handlers.items() if is_async(handler))
         functions = {_wrapped_function(handler) for handler in handlers.values()} - {None}
@@ -118,6 +121,33 @@ def check_async_handlers(app_configs: Any = None, **kwargs: Any) -> list[checks.
                 ),
                 obj=cls,
                 id="drf_async.E001",
+            ))
+    return errors
+
+
+# The policy members DRF's sync views call, by the view attribute that lists their classes.
+POLICY_METHODS = {
+    "authentication_classes": ("authenticate",),
+    "permission_classes": ("has_permission", "has_object_permission"),
+    "throttle_classes": ("allow_request", "wait"),
+}
+
+
+def _check_sync_view_policies(cls: type) -> list[checks.CheckMessage]:
+    """E004: an ``async def`` policy member (drf_async.throttling's throttles, say) on a sync DRF view."""
+    errors: list[checks.CheckMessage] = []
+    for attribute, methods in POLICY_METHODS.items():
+        for policy in getattr(cls, attribute, None) or ():
+            names = [name for name in methods if (func := getattr(policy, name, None)) is not None and is_async(func)]
+            if not names:
+                continue
+            member = f"{getattr(policy, '__module__', '?')}.{getattr(policy, '__qualname__', policy)}"
+            errors.append(checks.Error(
+                f"{_label(cls)} is a sync DRF view, which never awaits {member}.{names[0]}(): "
+                f"its {attribute} would not apply.",
+                hint="Subclass AsyncAPIView (drf_async.views), or use drf_async's async generics/viewsets.",
+                obj=cls,
+                id="drf_async.E004",
             ))
     return errors
 

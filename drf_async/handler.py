@@ -494,15 +494,27 @@ class AsyncHandler(ASGIHandler):
 
     async def lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         """
-        Answer the ASGI lifespan protocol: nothing to do at startup; at shutdown, close the
-        database connections the pooled threads hold and stop the threads.
+        Answer the ASGI lifespan protocol: at startup, enter the shared resources named in
+        ``DRF_ASYNC_LIFESPAN`` into the lifespan ``state`` (`drf_async.lifespan`); at shutdown,
+        exit them, close the database connections the pooled threads hold and stop the threads.
         """
+        from .lifespan import Lifespan
+
+        resources = Lifespan(scope.get("state"))
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                try:
+                    await resources.__aenter__()
+                except Exception as exc:
+                    await send({"type": "lifespan.startup.failed", "message": f"{type(exc).__name__}: {exc}"})
+                    return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                await self.aclose()
+                try:
+                    await resources.__aexit__(None, None, None)
+                finally:
+                    await self.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

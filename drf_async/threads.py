@@ -21,7 +21,8 @@ thread and no connection while it waits, and a process never opens more than
 
 Connection state a thread cannot see stays behind when a request moves to another thread:
 session-level SQL (``SET``, session advisory locks, temporary tables) outside a transaction,
-and per-request values kept in `threading.local` by sync code (use `contextvars` or
+a raw ``connection.cursor()`` kept from one sync call to the next, and per-request values
+kept in `threading.local` by sync code (use `contextvars` or
 `asgiref.local.Local`, as Django does). ``pin=True`` (setting ``DRF_ASYNC_PIN_THREAD``)
 keeps a request on its first thread until it ends, for projects that rely on either.
 """

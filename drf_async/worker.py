@@ -5,21 +5,25 @@ HTTP server (its C parser and writer), on one asyncio loop per process::
     gunicorn -k drf_async.worker.AiohttpWorker myproject.asgi:application
 
 It is the successor of gunicorn's ``gaiohttp`` worker (removed in gunicorn 20), modelled on
-aiohttp's own `aiohttp.worker.GunicornWebWorker`, with an ASGI bridge that keeps what
-Django relies on: ``http.disconnect`` only once the client has left or the response is
-complete, repeated headers kept (two ``Set-Cookie`` stay two), request and response bodies
-streamed with backpressure, ``Expect: 100-continue``, and a logged 500 for an application
-that fails or returns before starting its response.
+aiohttp's own `aiohttp.worker.GunicornWebWorker`. This module is the gunicorn side:
+settings, signals, when to drain. The ASGI bridge it runs (the request cycle, lifespan,
+connections) is `drf_async.bridge`.
 
-gunicorn's settings map onto the server: ``bind`` (TCP and unix sockets), ``workers``,
-``keepalive``, ``timeout`` (heartbeat), ``graceful_timeout`` (SIGTERM drains in-flight
-requests), ``max_requests`` + ``max_requests_jitter`` (the worker stops taking requests at
-exactly that count, answers them with ``Connection: close`` and drains),
+gunicorn's settings map onto the server: ``bind`` (TCP and unix sockets), ``workers`` (which
+share connections evenly: each accepts one at a time, deferring to a worker that holds
+fewer), ``worker_connections`` (beyond it, new connections wait in the shared backlog for
+another worker), ``keepalive``, ``timeout`` (heartbeat), ``graceful_timeout``, ``max_requests`` +
+``max_requests_jitter`` (the worker stops taking requests at exactly that count),
 ``limit_request_line`` (414; aiohttp counts the request target, not the whole line),
 ``limit_request_fields`` and ``limit_request_field_size`` (431), ``forwarded_allow_ips`` +
 ``secure_scheme_headers`` (``scope["scheme"]``), ``root_path`` or ``$SCRIPT_NAME``,
 ``accesslog`` with ``access_log_format``'s atoms, ``errorlog``, ``certfile``/``keyfile``
 and ``reload``. The ASGI lifespan protocol runs when the application supports it.
+
+Restarts drop nothing: on ``max_requests``, SIGHUP (the master replaces the worker) and
+SIGTERM the worker stops accepting, closes idle keep-alive connections at once, answers
+the requests it has received (with ``Connection: close``) and exits as soon as they are
+done, cancelling what is left after ``graceful_timeout``. SIGQUIT and SIGINT stop at once.
 
 `AiohttpUVLoopWorker` is the same on uvloop (``pip install uvloop``).
 """
@@ -27,85 +31,106 @@ and ``reload``. The ASGI lifespan protocol runs when the application supports it
 from __future__ import annotations
 
 import asyncio
-import inspect
 import ipaddress
+import mmap
 import os
 import signal
+import struct
 import sys
-from collections.abc import Awaitable, Callable, MutableMapping
+import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote
 
+import gunicorn
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
-from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
-from aiohttp.web_protocol import RequestHandler
-from aiohttp.web_server import Server
-from asgiref.sync import iscoroutinefunction
+from aiohttp.http_exceptions import LineTooLong
 from gunicorn.workers import base
+
+from drf_async.bridge import (
+    SENT,
+    Acceptor,
+    ASGIApp,
+    HTTPServer,
+    Lifespan,
+    Peers,
+    Scope,
+    ServerError,
+    is_asgi,
+    run_cycle,
+)
 
 __all__ = ["AiohttpWorker", "AiohttpUVLoopWorker"]
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
-
 # aiohttp's parser limits are sizes; gunicorn's 0 means "no limit".
 _UNLIMITED = 2**31 - 1
-# Response headers aiohttp computes from the response it writes.
-_HOP_BY_HOP = frozenset({b"transfer-encoding", b"connection", b"keep-alive"})
-_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-# Where a cycle records the body bytes it sent, for the access log's %(b)s / %(B)s.
-_SENT = "drf_async.sent"
 
 
-class _ServerError(Exception):
-    """The application broke the ASGI protocol; the message says how."""
+class _Board:
+    """
+    Each worker's connection count, in memory that the master maps when it imports this
+    module (gunicorn loads the worker class before forking) and its workers share, so their
+    acceptors can balance connections (`drf_async.bridge.Acceptor`). A worker writes only its
+    own slot (its gunicorn ``age``, modulo the slots) with a heartbeat time; slots whose
+    heartbeat is older than a few seconds are a dead worker's. Mapped after fork (the class
+    imported by a worker only), each worker sees only itself, and acceptors do not balance.
+    """
+
+    SLOTS = 256
+    STALE = 5.0
+    _RECORD = struct.Struct("qqd")  # pid, connections, heartbeat (CLOCK_MONOTONIC, system-wide)
+
+    def __init__(self) -> None:
+        self._map = mmap.mmap(-1, self.SLOTS * self._RECORD.size)
+
+    def write(self, slot: int, connections: int) -> None:
+        self._RECORD.pack_into(self._map, slot * self._RECORD.size, os.getpid(), connections, time.monotonic())
+
+    def clear(self, slot: int) -> None:
+        self._RECORD.pack_into(self._map, slot * self._RECORD.size, 0, 0, 0.0)
+
+    def live(self, slot: int) -> list[int]:
+        """The slots of the other workers alive."""
+        now = time.monotonic()
+        return [
+            index
+            for index, (pid, _, beat) in enumerate(self._RECORD.iter_unpack(self._map))
+            if pid and index != slot and now - beat < self.STALE
+        ]
+
+    def connections(self, slot: int) -> int:
+        return self._RECORD.unpack_from(self._map, slot * self._RECORD.size)[1]
 
 
-class _HTTPProtocol(RequestHandler):
-    """aiohttp's connection handler, telling the request in progress when the client leaves."""
-
-    cycle: _Cycle | None = None
-
-    def connection_lost(self, exc: BaseException | None) -> None:
-        cycle = self.cycle
-        super().connection_lost(exc)
-        if cycle is not None:
-            cycle.client_gone()
-
-    def handle_error(
-        self, request: Any, status: int = 500, exc: BaseException | None = None, message: str | None = None
-    ) -> web.StreamResponse:
-        # gunicorn's statuses for its request limits: 414 for the request line, 431 for
-        # header fields (aiohttp answers 400 to both).
-        if isinstance(exc, LineTooLong):
-            status = 414 if self.worker.is_request_line_error(exc) else 431
-        elif isinstance(exc, BadHttpMessage) and exc.message == "Too many headers received":
-            status = 431
-        if isinstance(exc, BadHttpMessage):
-            # A malformed request is the client's fault: a warning, as gunicorn logs it.
-            self.worker.log.warning("Invalid request from ip=%s: %s", request.remote, exc)
-            response = web.Response(status=status, text=str(exc.message))
-            response.force_close()
-            return response
-        return super().handle_error(request, status, exc, message)
-
-    @property
-    def worker(self) -> AiohttpWorker:
-        return self._manager.worker  # type: ignore[union-attr]
+_BOARD = _Board()
 
 
-class _Server(Server):
-    """aiohttp's low-level server, making `_HTTPProtocol` connection handlers."""
+class _BoardPeers(Peers):
+    """A worker's view of the others on the board; who is alive is re-read every 0.1 s (a
+    worker that has just booted is seen that soon)."""
 
-    def __init__(self, worker: AiohttpWorker, handler: Any, **kwargs: Any) -> None:
-        super().__init__(handler, **kwargs)
-        self.worker = worker
+    def __init__(self, board: _Board, slot: int) -> None:
+        self.board = board
+        self.slot = slot
+        self.count = 0
+        self._others: list[int] = []
+        self._read_at = -1.0
 
-    def __call__(self) -> RequestHandler:
-        return _HTTPProtocol(self, loop=self._loop, **self._kwargs)
+    def fewest(self) -> int | None:
+        now = time.monotonic()
+        if now - self._read_at > 0.1:
+            self._others, self._read_at = self.board.live(self.slot), now
+        if not self._others:
+            return None
+        return min(self.board.connections(slot) for slot in self._others)
+
+    def report(self, connections: int) -> None:
+        self.count = connections
+        self.board.write(self.slot, connections)
+
+    def beat(self) -> None:
+        self.board.write(self.slot, self.count)
 
 
 class GunicornAccessLogger(AbstractAccessLogger):
@@ -125,7 +150,7 @@ class GunicornAccessLogger(AbstractAccessLogger):
         for name, value in request.headers.items():
             key = "HTTP_" + name.upper().replace("-", "_")
             environ[key] = f"{environ[key]},{value}" if key in environ else value
-        sent = request.get(_SENT, response.content_length)
+        sent = request.get(SENT, response.content_length)
         logger: Any = self.logger  # gunicorn's Logger, not the stdlib one aiohttp's annotation says
         logger.access(_LoggedResponse(response, sent), _LoggedRequest(request), environ, timedelta(seconds=time))
 
@@ -154,151 +179,27 @@ class _LoggedRequest:
         self.headers = [(name.upper(), value) for name, value in request.headers.items()]
 
 
-class _Cycle:
-    """One HTTP request and its response, between aiohttp and an ASGI application."""
-
-    def __init__(self, worker: AiohttpWorker, request: web.BaseRequest, protocol: _HTTPProtocol) -> None:
-        self.worker = worker
-        self.request = request
-        self.protocol = protocol
-        self.response: web.StreamResponse | None = None
-        self.status = 0
-        self.headers: list[tuple[bytes, bytes]] = []
-        self.started = False
-        self.complete = False
-        self.body_done = False
-        self.continue_sent = False
-        self.disconnected = protocol.transport is None
-        self._gone: asyncio.Future[None] | None = None
-
-    # The ASGI side
-
-    async def receive(self) -> Message:
-        if not self.body_done and not self.disconnected:
-            content = self.request.content
-            if not self.continue_sent:
-                self.continue_sent = True
-                if content.at_eof():
-                    self.body_done = True
-                    return {"type": "http.request", "body": b"", "more_body": False}
-                if self.request.version >= (1, 1) and self.request.headers.get("Expect", "").lower() == "100-continue":
-                    await self.request.writer.write(_CONTINUE)
-            try:
-                body = await content.readany()
-            except (ConnectionError, asyncio.CancelledError) as exc:
-                if isinstance(exc, asyncio.CancelledError) and not self.disconnected:
-                    raise
-                self.disconnected = True
-            else:
-                self.body_done = content.at_eof()
-                return {"type": "http.request", "body": body, "more_body": not self.body_done}
-        if not (self.disconnected or self.complete):
-            if self._gone is None:
-                self._gone = asyncio.get_running_loop().create_future()
-            await self._gone
-        return {"type": "http.disconnect"}
-
-    async def send(self, message: Message) -> None:
-        kind = message["type"]
-        if kind == "http.response.start" and not self.started:
-            self.started = True
-            self.status = message["status"]
-            self.headers = list(message.get("headers", ()))
-        elif kind == "http.response.body" and self.started and not self.complete:
-            body = message.get("body", b"")
-            more = message.get("more_body", False)
-            if self.disconnected:
-                # The client left: the application learns it from receive(); what it still
-                # sends goes nowhere, without a traceback.
-                self.complete = not more
-                return
-            try:
-                await self._write(body, more)
-            except ConnectionError:
-                self.client_gone()
-        elif kind == "http.response.trailers":
-            pass  # "http.response.trailers" is not advertised in the scope's extensions.
-        else:
-            raise _ServerError(f"Unexpected ASGI message {kind!r} (response started: {self.started}).")
-
-    async def _write(self, body: bytes, more: bool) -> None:
-        if self.request.method != "HEAD":
-            self.request[_SENT] = self.request.get(_SENT, 0) + len(body)
-        response = self.response
-        if response is None:
-            response = self.response = self._start(body, more)
-            if not more:
-                # One body: aiohttp writes headers and body in one go, with Content-Length.
-                self.complete = True
-                await response.prepare(self.request)
-                await response.write_eof()
-                self._finished()
-                return
-            await response.prepare(self.request)
-        if body:
-            await response.write(body)  # waits while the transport's buffer is full
-        if not more:
-            self.complete = True
-            await response.write_eof()
-            self._finished()
-
-    def _start(self, body: bytes, more: bool) -> web.StreamResponse:
-        response = web.Response(status=self.status) if not more else web.StreamResponse(status=self.status)
-        headers = response.headers
-        has_length = False
-        for name, value in self.headers:
-            lower = name.lower()
-            if lower in _HOP_BY_HOP:
-                if lower == b"connection" and b"close" in value.lower():
-                    response.force_close()
-                continue
-            if lower == b"content-length":
-                has_length = True
-            headers.add(name.decode("latin-1"), value.decode("latin-1"))
-        if not more:
-            if has_length:
-                # The application's Content-Length stands (a HEAD response's, for one).
-                assert isinstance(response, web.Response)
-                response._body = body  # body setter would recompute Content-Length
-            else:
-                assert isinstance(response, web.Response)
-                response.body = body
-        if self.worker.draining:
-            response.force_close()
-        return response
-
-    def _finished(self) -> None:
-        if self._gone is not None and not self._gone.done():
-            self._gone.set_result(None)
-
-    # The aiohttp side
-
-    def client_gone(self) -> None:
-        self.disconnected = True
-        if self._gone is not None and not self._gone.done():
-            self._gone.set_result(None)
-
-    def error_response(self) -> web.StreamResponse:
-        response = web.Response(status=500, text="Internal Server Error")
-        response.force_close()
-        return response
-
-
 class AiohttpWorker(base.Worker):
     """A gunicorn worker serving an ASGI 3 application with aiohttp's HTTP server."""
+
+    # The Server header of every response that sets none: gunicorn's, without versions
+    # (aiohttp's default names the Python and aiohttp versions).
+    server_header = gunicorn.SERVER
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.exit_code = 0
         self.loop: asyncio.AbstractEventLoop | None = None
         self.asgi: ASGIApp | None = None
-        self.server: _Server | None = None
+        self.server: HTTPServer | None = None
         self.state: dict[str, Any] = {}
         self.requests = 0
         self.draining = False
         self.quick_exit = False
         self._wakeup: asyncio.Future[None] | None = None
-        self._lifespan: _Lifespan | None = None
+        self._lifespan: Lifespan | None = None
+        self._acceptors: list[Acceptor] = []
+        self._peers = _BoardPeers(_BOARD, self.age % _Board.SLOTS)
 
     # Process setup
 
@@ -314,7 +215,7 @@ class AiohttpWorker(base.Worker):
     def load_wsgi(self) -> None:
         super().load_wsgi()
         app = self.wsgi
-        if not _is_asgi(app):
+        if not is_asgi(app):
             # gunicorn's stand-in for an app that failed to import under --reload is WSGI.
             from asgiref.wsgi import WsgiToAsgi
 
@@ -374,30 +275,39 @@ class AiohttpWorker(base.Worker):
 
     async def _serve(self) -> None:
         assert self.asgi is not None
-        self._lifespan = _Lifespan(self.asgi, self.log, self.state)
+        self._lifespan = Lifespan(self.asgi, self.log, self.state)
         if not await self._lifespan.startup():
             self.exit_code = 3  # gunicorn's WORKER_BOOT_ERROR: the arbiter stops.
             return
         self.server = self.make_server()
+        self._peers.beat()  # on the board from now on (its pid: the worker's, after fork)
         ssl_context = self.ssl_context()
-        assert self.loop is not None
-        listeners = [
-            await self.loop.create_server(self.server, sock=sock.sock, ssl=ssl_context, backlog=self.cfg.backlog)
-            for sock in self.sockets
+        limit = max(self.cfg.worker_connections, 1)
+        self._acceptors = [
+            Acceptor(self.server, sock.sock, ssl_context, limit, self.log, self._peers) for sock in self.sockets
         ]
+        for acceptor in self._acceptors:
+            acceptor.resume()
         try:
             await self._heartbeat()
         finally:
-            for listener in listeners:
-                listener.close()
+            for acceptor in self._acceptors:
+                acceptor.close()
+            _BOARD.clear(self._peers.slot)  # takes no more connections
             await self._drain()
             await self._lifespan.shutdown()
 
-    def make_server(self) -> _Server:
+    def connection_closed(self) -> None:
+        if self.server is not None:
+            self._peers.report(self.server.open)
+        for acceptor in self._acceptors:
+            acceptor.resume()
+
+    def make_server(self) -> HTTPServer:
         """aiohttp's server with gunicorn's settings."""
         cfg = self.cfg
         access_log = self.log if GunicornAccessLogger(self.log, "").enabled else None
-        return _Server(
+        return HTTPServer(
             self,
             self.handle_request,
             keepalive_timeout=cfg.keepalive,
@@ -422,6 +332,7 @@ class AiohttpWorker(base.Worker):
         interval = max(min(self.timeout / 2, 1.0), 0.05) if self.timeout else 1.0
         while self.alive:
             self.notify()
+            self._peers.beat()
             if self.ppid != os.getppid():
                 self.log.info("Parent changed, shutting down: %s", self)
                 break
@@ -431,17 +342,15 @@ class AiohttpWorker(base.Worker):
             handle.cancel()
 
     async def _drain(self) -> None:
-        """Finish in-flight requests within graceful_timeout (none on SIGQUIT/SIGINT)."""
+        """Answer what was received, within graceful_timeout (nothing on SIGQUIT/SIGINT)."""
         self.draining = True
         server = self.server
         if server is None:
             return
-        # Idle keep-alive connections close now; busy ones after their response
-        # (Connection: close), or are cancelled at the deadline.
-        timeout = 0.01 if self.quick_exit else max(self.cfg.graceful_timeout, 0.01)
+        timeout = 0.0 if self.quick_exit else max(self.cfg.graceful_timeout, 0.0)
         heartbeat = asyncio.ensure_future(self._notify_every(1.0))
         try:
-            await server.shutdown(timeout)
+            await server.drain(timeout)
         finally:
             heartbeat.cancel()
 
@@ -460,47 +369,15 @@ class AiohttpWorker(base.Worker):
             self.alive = False
             self.draining = True
             self.wake()
-        protocol = request.protocol
-        assert isinstance(protocol, _HTTPProtocol)
-        cycle = _Cycle(self, request, protocol)
         try:
             scope = self.scope(request)
-        except _ServerError as exc:
+        except ServerError as exc:
             self.log.warning("Invalid request from ip=%s: %s", request.remote, exc)
             response = web.Response(status=400, text=str(exc))
             response.force_close()
             return response
-        protocol.cycle = cycle
-        try:
-            await self.asgi(scope, cycle.receive, cycle.send)  # type: ignore[misc]
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            if not cycle.started or cycle.response is None:
-                self.log.exception("Error handling request %s %s", request.method, request.raw_path)
-                return cycle.error_response()
-            if not cycle.complete:
-                self.log.exception("Error handling request %s %s", request.method, request.raw_path)
-                _abort(request)
-            return cycle.response
-        finally:
-            protocol.cycle = None
-        if cycle.response is None:
-            if cycle.disconnected:
-                # The client left before a response: nothing to answer.
-                _abort(request)
-                return web.Response(status=499)
-            self.log.error(
-                "ASGI application returned without %s response for %s %s",
-                "completing its" if cycle.started else "starting a",
-                request.method,
-                request.raw_path,
-            )
-            return cycle.error_response()
-        if not cycle.complete and not cycle.disconnected:
-            self.log.error("ASGI application returned without completing its response for %s", request.raw_path)
-            _abort(request)
-        return cycle.response
+        assert self.asgi is not None
+        return await run_cycle(self.asgi, scope, request, self.log)
 
     def scope(self, request: web.BaseRequest) -> Scope:
         """The ASGI HTTP connection scope of *request*."""
@@ -547,7 +424,7 @@ class AiohttpWorker(base.Worker):
             if expected is not None:
                 this = "https" if value == expected else "http"
                 if found is not None and found != this:
-                    raise _ServerError("Contradictory scheme headers")
+                    raise ServerError("Contradictory scheme headers")
                 found = this
         return found or scheme
 
@@ -621,72 +498,3 @@ class AiohttpUVLoopWorker(AiohttpWorker):
         import uvloop
 
         return uvloop.new_event_loop()
-
-
-class _Lifespan:
-    """The ASGI lifespan protocol, run when the application supports it."""
-
-    def __init__(self, app: ASGIApp, log: Any, state: dict[str, Any]) -> None:
-        self.app = app
-        self.log = log
-        self.state = state
-        self.supported = False
-        self._inbox: asyncio.Queue[Message] = asyncio.Queue()
-        self._outbox: asyncio.Queue[Message] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
-
-    async def startup(self) -> bool:
-        """False when the application reported a failed startup."""
-        self._task = asyncio.ensure_future(self._run())
-        await self._inbox.put({"type": "lifespan.startup"})
-        message = await self._next()
-        if message is None:
-            return True
-        self.supported = True
-        if message["type"] == "lifespan.startup.failed":
-            self.log.error("Application startup failed: %s", message.get("message", ""))
-            return False
-        return True
-
-    async def shutdown(self) -> None:
-        if not self.supported or self._task is None or self._task.done():
-            return
-        await self._inbox.put({"type": "lifespan.shutdown"})
-        message = await self._next()
-        if message is not None and message["type"] == "lifespan.shutdown.failed":
-            self.log.error("Application shutdown failed: %s", message.get("message", ""))
-
-    async def _next(self) -> Message | None:
-        """The application's next message, or None when it left the protocol."""
-        assert self._task is not None
-        getter = asyncio.ensure_future(self._outbox.get())
-        await asyncio.wait([getter, self._task], return_when=asyncio.FIRST_COMPLETED)
-        if getter.done():
-            return getter.result()
-        getter.cancel()
-        return None
-
-    async def _run(self) -> None:
-        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": self.state}
-        try:
-            await self.app(scope, self._inbox.get, self._outbox.put)
-        except Exception as exc:
-            if self.supported:
-                self.log.exception("Exception in ASGI lifespan")
-            else:
-                # An application without lifespan support raises on the scope type.
-                self.log.debug("ASGI lifespan unsupported: %r", exc)
-
-
-def _is_asgi(app: Any) -> bool:
-    """An ASGI 3 application is a coroutine function or an object with an async __call__."""
-    if iscoroutinefunction(app):
-        return True
-    call = None if inspect.isroutine(app) else getattr(type(app), "__call__", None)  # noqa: B004
-    return call is not None and iscoroutinefunction(call)
-
-
-def _abort(request: web.BaseRequest) -> None:
-    """Close the connection of a response that cannot be completed."""
-    if request.transport is not None:
-        request.transport.close()

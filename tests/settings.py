@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_async",
     "sampleapi.notes",
+    "sampleapi.books",
     "tests",
 ]
 

@@ -44,6 +44,61 @@ def test_async_handler_on_plain_apiview_is_e001(messages):
     assert error.obj is PlainWithAsync
 
 
+def test_async_throttle_on_plain_apiview_is_e004(messages):
+    """drf_async's throttles (async allow_request) on a sync DRF view would never throttle: E004 says so."""
+    from drf_async.throttling import AsyncAnonRateThrottle
+
+    class PlainThrottled(APIView):
+        throttle_classes = [AsyncAnonRateThrottle]
+
+        def get(self, request):
+            return Response()
+
+    [error] = about(messages(), PlainThrottled)
+    assert error.id == "drf_async.E004" and "allow_request" in error.msg and "throttle_classes" in error.msg
+    assert "AsyncAPIView" in error.hint
+
+
+def test_async_permission_on_plain_apiview_is_e004(messages):
+    """An ``async def has_permission`` on a sync DRF view's permission would be a truthy coroutine: E004."""
+    from rest_framework.permissions import BasePermission
+
+    class AsyncPermission(BasePermission):
+        async def has_permission(self, request, view):
+            return False
+
+    class PlainPermitted(APIView):
+        permission_classes = [AsyncPermission]
+
+        def get(self, request):
+            return Response()
+
+    [error] = about(messages(), PlainPermitted)
+    assert error.id == "drf_async.E004" and "has_permission" in error.msg
+
+
+def test_async_policies_on_async_views_are_not_flagged(messages):
+    """The same policies on drf_async's views (where they are awaited) and DRF's sync ones on DRF views: no E004."""
+    from rest_framework.throttling import AnonRateThrottle
+
+    from drf_async.throttling import AsyncAnonRateThrottle
+
+    class AsyncThrottled(AsyncAPIView):
+        throttle_classes = [AsyncAnonRateThrottle]
+
+        async def get(self, request):
+            return Response()
+
+    class PlainWithDRFThrottle(APIView):
+        throttle_classes = [AnonRateThrottle]
+
+        def get(self, request):
+            return Response()
+
+    found = messages()
+    assert about(found, AsyncThrottled) == [] and about(found, PlainWithDRFThrottle) == []
+
+
 def test_async_action_on_plain_viewset_is_e001(messages):
     class PlainViewSet(viewsets.ViewSet):
         async def list(self, request):

@@ -1,13 +1,13 @@
 """
-`AiohttpWorker` (drf_async.worker) in process: its gunicorn-settings mapping and lifespan,
-with a real gunicorn `Config` and logger. The HTTP behaviour is pinned against real
-gunicorn processes in tests/server/test_gunicorn.py.
+`AiohttpWorker` (drf_async.worker) in process: its gunicorn-settings mapping and the board
+its workers balance connections on, with a real gunicorn `Config` and logger. The HTTP
+behaviour is pinned against real gunicorn processes in tests/server/.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
+import time
 
 import pytest
 from aiohttp.http_exceptions import LineTooLong
@@ -15,7 +15,7 @@ from gunicorn.config import Config
 from gunicorn.glogging import Logger
 
 from drf_async.handler import AsyncHandler
-from drf_async.worker import AiohttpWorker, _is_asgi, _Lifespan
+from drf_async.worker import AiohttpWorker, _Board, _BoardPeers
 
 
 def make_worker(**settings) -> AiohttpWorker:
@@ -45,67 +45,6 @@ def test_request_line_and_header_limits_are_told_apart():
     assert not same.is_request_line_error(LineTooLong(b"bbb...", 100))
 
 
-def test_asgi_detection():
-    """ASGI apps (coroutine functions, objects with async __call__) are told from WSGI callables."""
-
-    async def asgi_app(scope, receive, send):
-        pass
-
-    def wsgi_app(environ, start_response):
-        pass
-
-    assert _is_asgi(asgi_app)
-    assert _is_asgi(AsyncHandler())
-    assert not _is_asgi(wsgi_app)
-
-
-async def test_lifespan_of_an_app_without_support_is_skipped():
-    """An app that raises on the lifespan scope (Django's own handler) is served without lifespan."""
-
-    async def no_lifespan(scope, receive, send):
-        raise ValueError("Django can only handle ASGI/HTTP connections, not lifespan.")
-
-    lifespan = _Lifespan(no_lifespan, Logger(Config()), {})
-    assert await lifespan.startup()
-    assert not lifespan.supported
-    await asyncio.wait_for(lifespan.shutdown(), 1)
-
-
-async def test_lifespan_startup_failure_stops_the_worker():
-    """lifespan.startup.failed makes startup() report failure (the worker exits with a boot error)."""
-
-    async def failing(scope, receive, send):
-        await receive()
-        await send({"type": "lifespan.startup.failed", "message": "no database"})
-
-    lifespan = _Lifespan(failing, Logger(Config()), {})
-    assert not await lifespan.startup()
-    assert lifespan.supported
-
-
-async def test_lifespan_state_and_shutdown():
-    """A lifespan app's state is shared, and shutdown waits for lifespan.shutdown.complete."""
-    events = []
-
-    async def app(scope, receive, send):
-        while True:
-            message = await receive()
-            events.append(message["type"])
-            if message["type"] == "lifespan.startup":
-                scope["state"]["ready"] = True
-                await send({"type": "lifespan.startup.complete"})
-            else:
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
-    state: dict = {}
-    lifespan = _Lifespan(app, Logger(Config()), state)
-    assert await lifespan.startup()
-    assert state == {"ready": True}
-    await asyncio.wait_for(lifespan.shutdown(), 1)
-    assert events == ["lifespan.startup", "lifespan.shutdown"]
-
-
 @pytest.mark.parametrize("value", [0, 50])
 async def test_limits_zero_means_unlimited(value):
     """gunicorn's 0 for limit_request_line/field_size means no limit; other values pass through."""
@@ -116,3 +55,37 @@ async def test_limits_zero_means_unlimited(value):
     assert server._kwargs["max_line_size"] == expected
     assert server._kwargs["max_field_size"] == expected
     assert server._kwargs["keepalive_timeout"] == worker.cfg.keepalive
+
+
+def test_server_header_is_gunicorns_without_a_version():
+    """Responses that set no Server header get gunicorn's value, "gunicorn" (aiohttp's names versions)."""
+    assert AiohttpWorker.server_header == "gunicorn"
+
+
+def test_board_shows_each_worker_the_others_counts():
+    """Two workers' views of one board: each sees the other's count, not its own; a cleared
+    (exited) or silent (killed) worker is not seen."""
+    board = _Board()
+    first, second = _BoardPeers(board, 1), _BoardPeers(board, 2)
+    assert first.fewest() is None  # nobody on the board yet
+    first.beat()
+    second.report(7)
+    first._read_at = second._read_at = -1.0  # re-read who is alive now
+    assert first.fewest() == 7
+    assert second.fewest() == 0
+    second.report(3)
+    assert first.fewest() == 3  # counts are read at each call, the roster every 0.1 s
+    board.clear(2)
+    first._read_at = -1.0
+    assert first.fewest() is None
+    second.report(1)
+    board._RECORD.pack_into(board._map, 2 * board._RECORD.size, os.getpid(), 1, time.monotonic() - 60)
+    first._read_at = -1.0
+    assert first.fewest() is None
+
+
+def test_worker_takes_the_slot_of_its_age():
+    """A worker's slot on the board is its gunicorn age (unique among live workers), modulo the slots."""
+    worker = make_worker()
+    worker.age = _Board.SLOTS + 3
+    assert AiohttpWorker(worker.age, os.getpid(), [], None, 30, worker.cfg, worker.log)._peers.slot == 3

@@ -2,6 +2,8 @@
 
 import asyncio
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import filters, permissions
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action, authentication_classes, permission_classes
@@ -15,6 +17,7 @@ from .models import Note
 from .serializers import NoteSerializer
 
 
+@extend_schema(responses={200: OpenApiTypes.OBJECT})
 @api_view(["GET"])
 @permission_classes([permissions.AllowAny])
 async def health(request):
@@ -22,6 +25,7 @@ async def health(request):
     return Response({"status": "ok"})
 
 
+@extend_schema(responses={200: OpenApiTypes.OBJECT})
 @api_view(["GET"])
 @permission_classes([permissions.AllowAny])
 async def slow(request):
@@ -34,6 +38,7 @@ async def slow(request):
     return Response({"slept_ms": ms})
 
 
+@extend_schema(responses={200: OpenApiTypes.OBJECT})
 @api_view(["GET"])
 @authentication_classes([TokenAuthentication, SessionAuthentication])
 @permission_classes([permissions.IsAuthenticated])

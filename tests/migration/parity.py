@@ -20,7 +20,7 @@ from tests.twins import Seen, seen
 @pytest.fixture
 def shop(db):
     ann = User.objects.create_user("ann")
-    ann.user_permissions.add(Permission.objects.get(codename="change_author"))
+    ann.user_permissions.add(Permission.objects.get(codename="change_author", content_type__app_label="tests"))
     User.objects.create_user("off", is_active=False)
     tolkien, le_guin = Author.objects.create(name="Tolkien"), Author.objects.create(name="Le Guin")
     fantasy = Tag.objects.create(label="fantasy")

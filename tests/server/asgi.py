@@ -5,7 +5,9 @@ and a raw ASGI app that breaks the protocol on purpose.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.server.settings")
 
@@ -18,7 +20,7 @@ django_application = django_asgi_application()
 
 
 async def raw(scope, receive, send):
-    """Misbehaves according to the path: /raise, /return, /partial, else echoes the scope."""
+    """Misbehaves according to the path: /raise, /return, /partial, /block, /linger, else echoes the scope."""
     if scope["type"] == "lifespan":
         while True:
             message = await receive()
@@ -29,6 +31,9 @@ async def raw(scope, receive, send):
                 await send({"type": "lifespan.shutdown.complete"})
                 return
     path = scope["path"].removeprefix(scope.get("root_path", ""))
+    if path == "/block":
+        # Holds the event loop (no await before it): what arrives meanwhile waits in the kernel.
+        time.sleep(float(scope["query_string"] or 0.5))
     if path == "/raise":
         raise RuntimeError("boom before the response")
     if path == "/return":
@@ -47,5 +52,8 @@ async def raw(scope, receive, send):
     payload = repr({k: scope[k] for k in ("http_version", "scheme", "root_path", "path", "client")} | {
         "state": state.get("started"), "body": len(body)
     }).encode()
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"x-a", b"1"), (b"x-a", b"2")]})
+    headers = [(b"x-a", b"1"), (b"x-a", b"2"), (b"x-pid", str(os.getpid()).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
+    if path == "/linger":
+        await asyncio.sleep(0.3)  # work after the response, as a handler's request_finished

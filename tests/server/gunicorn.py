@@ -33,7 +33,7 @@ class Gunicorn:
     """A gunicorn master serving *app* on 127.0.0.1 (or a unix socket), stopped by PID."""
 
     def __init__(self, *args: str, app: str = "tests.server.asgi:application", unix: bool = False,
-                 worker: str = "drf_async.worker.AiohttpWorker") -> None:
+                 worker: str = "drf_async.worker.AiohttpWorker", env: dict[str, str] | None = None) -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix="drf-async-gunicorn-")
         self.port = free_port()
         self.unix_path = os.path.join(self.tmp.name, "g.sock") if unix else None
@@ -43,8 +43,9 @@ class Gunicorn:
             GUNICORN, "-k", worker, "--bind", self.bind, "--error-logfile", self.errorlog,
             "--graceful-timeout", "5", *_control_socket_args(), *args, app,
         ]
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "tests.server.settings"}
-        self.process = subprocess.Popen(self.command, cwd=self.tmp.name, env=env, start_new_session=True)
+        environ = {**os.environ, "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "tests.server.settings"}
+        environ.update(env or {})
+        self.process = subprocess.Popen(self.command, cwd=self.tmp.name, env=environ, start_new_session=True)
         self.wait_ready()
 
     def connection(self, timeout: float = 10) -> http.client.HTTPConnection:
@@ -112,6 +113,11 @@ class UnixHTTPConnection(http.client.HTTPConnection):
 def raw_request(sock: socket.socket, data: bytes) -> bytes:
     """Send *data* and read until the server closes the connection or 10 s pass."""
     sock.sendall(data)
+    return read_all(sock)
+
+
+def read_all(sock: socket.socket) -> bytes:
+    """Read until the server closes the connection or the socket's timeout passes."""
     chunks = []
     try:
         while chunk := sock.recv(65536):

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import time
 
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
 
+from drf_async.throttling import AsyncAnonRateThrottle
 from drf_async.views import AsyncAPIView
 
 
@@ -57,6 +60,12 @@ async def sleep(request):
     return HttpResponse(b"slept", headers={"X-Pid": str(os.getpid())})
 
 
+async def block(request):
+    """Hold the event loop ?s= seconds (a view that blocks: what arrives meanwhile waits)."""
+    time.sleep(float(request.GET.get("s", 0.5)))
+    return HttpResponse(b"blocked", headers={"X-Pid": str(os.getpid())})
+
+
 async def scope(request):
     return JsonResponse(
         {
@@ -80,12 +89,32 @@ class DRFHello(AsyncAPIView):
         return Response({"hello": "world"})
 
 
+class Throttled(AsyncAPIView):
+    """Anonymous requests at DEFAULT_THROTTLE_RATES["anon"] (10/min), counted in the cache."""
+
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = [AsyncAnonRateThrottle]
+
+    async def get(self, request):
+        return Response({"pid": os.getpid()})
+
+
+class DRFThrottled(Throttled):
+    """The same with DRF's own AnonRateThrottle (read, then write)."""
+
+    throttle_classes = [AnonRateThrottle]
+
+
 urlpatterns = [
     path("hello/", hello),
     path("cookies/", cookies),
     path("upload/", upload),
     path("stream/", stream),
     path("sleep/", sleep),
+    path("block/", block),
     path("scope/", scope),
     path("drf/", DRFHello.as_view()),
+    path("throttled/", Throttled.as_view()),
+    path("throttled-drf/", DRFThrottled.as_view()),
 ]

@@ -1,0 +1,598 @@
+"""
+Reliability benchmark: faults injected during load, bad input, the connection bound and RSS
+over many requests, on the drf_async stack (AiohttpWorker + AsyncHandler) and on sync DRF
+under gunicorn gthread (the trusted baseline), same endpoints (bench/serve_urls.py).
+
+    .venv/bin/python bench/reliability.py                  # every scenario, both servers (~4 min)
+    .venv/bin/python bench/reliability.py --write          # the same, and writes bench/RELIABILITY.md
+    .venv/bin/python bench/reliability.py sighup --server drf_async --duration 10
+
+Load: an asyncio HTTP/1.1 client on 127.0.0.1 with keep-alive connections, bounded in time
+and count. It behaves as HTTP clients do (Go's net/http, urllib3, aiohttp): a response with
+``Connection: close`` ends its connection, and an idempotent request sent on a reused
+connection that the server had closed, before any byte of a response came back, is sent
+again on a new connection (RFC 9112 §9.3.1) and counted as "retried". Failed means no
+response, a response cut short, a timeout (10 s) or a status other than 200.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+REPORT = HERE / "RELIABILITY.md"
+
+# name: (worker class, app, extra gunicorn args, the load's path: a view that awaits 50 ms of I/O)
+SERVERS = {
+    "drf_async": ("drf_async.worker.AiohttpWorker", "serve_apps:asgi", [], "/async-io/"),
+    "gthread": ("gthread", "serve_apps:wsgi", ["--threads", "32"], "/sync-io/"),
+}
+LABELS = {"drf_async": "drf_async stack", "gthread": "sync DRF on gthread"}
+
+
+# The servers
+
+
+def _no_control_socket() -> list[str]:
+    # gunicorn >= 24 opens a control socket in ~/.gunicorn, which concurrent servers would share.
+    from gunicorn.config import KNOWN_SETTINGS
+
+    return ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
+
+
+class Server:
+    """A gunicorn master on 127.0.0.1 serving bench/serve_apps.py, stopped by PID."""
+
+    def __init__(self, name: str, *args: str, workers: int = 2, env: dict[str, str] | None = None) -> None:
+        worker, app, extra, self.path = SERVERS[name]
+        self.name = name
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        command = [
+            GUNICORN, "-k", worker, "-w", str(workers), "--bind", f"127.0.0.1:{self.port}", "--keep-alive", "30",
+            "--graceful-timeout", "30", "--log-level", "warning", *_no_control_socket(), *extra, *args, app,
+        ]
+        environ = {**os.environ, "PYTHONPATH": f"{HERE}{os.pathsep}{ROOT}"}
+        environ.update(DJANGO_SETTINGS_MODULE="reliability_settings", **(env or {}))
+        self.process = subprocess.Popen(command, env=environ, cwd=HERE, start_new_session=True)
+        self.wait_workers(workers)
+
+    def wait_workers(self, count: int, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}")
+            if len(self.worker_pids()) == count and self.answers():
+                self._settle(deadline)
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} did not start {count} workers")
+
+    def _settle(self, deadline: float) -> None:
+        """Wait until every worker has booted (its memory no longer grows), so that load
+        starts on all of them."""
+        previous: dict[int, int] = {}
+        steady = 0
+        while steady < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            try:
+                current = {pid: rss_kb(pid) for pid in self.worker_pids()}
+            except FileNotFoundError:
+                current = {}
+            steady = steady + 1 if current == previous else 0
+            previous = current
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
+                sock.sendall(b"GET /plain/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                return sock.recv(100).startswith(b"HTTP/1.1 200")
+        except OSError:
+            return False
+
+    def worker_pids(self) -> list[int]:
+        out = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
+        return [int(pid) for pid in out.split()]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(40)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def sockets_of(pid: int) -> int:
+    """How many sockets process *pid* has open."""
+    count = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            count += os.readlink(fd).startswith("socket:")
+        except OSError:
+            pass
+    return count
+
+
+def rss_kb(pid: int) -> int:
+    match = re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text())
+    assert match
+    return int(match.group(1))
+
+
+# The load
+
+
+@dataclass
+class Load:
+    ok: int = 0
+    failed: int = 0
+    retried: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+
+    def fail(self, why: str) -> None:
+        self.failed += 1
+        self.errors[why] += 1
+
+    @property
+    def total(self) -> int:
+        return self.ok + self.failed
+
+
+class _NoResponse(Exception):
+    """The connection ended before any byte of a response."""
+
+
+async def _response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError as exc:
+        if not exc.partial:
+            raise _NoResponse from exc
+        raise
+    except ConnectionResetError as exc:
+        raise _NoResponse from exc
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+            await reader.readexactly(size + 2)
+        await reader.readuntil(b"\r\n")  # no trailers
+    else:
+        await reader.readexactly(int(headers.get("content-length", 0)))
+    return status, headers.get("connection", "").lower() == "close"
+
+
+async def _client(port: int, path: str, deadline: float, budget: list[int], load: Load) -> None:
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+    writer: asyncio.StreamWriter | None = None
+    reader: asyncio.StreamReader | None = None
+    reused = False
+    while time.monotonic() < deadline and budget[0] > 0:
+        if writer is None:
+            try:
+                reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 10)
+            except (OSError, asyncio.TimeoutError) as exc:
+                load.fail(f"connect: {type(exc).__name__}")
+                await asyncio.sleep(0.05)
+                continue
+            reused = False
+        assert reader is not None
+        budget[0] -= 1
+        try:
+            writer.write(request)
+            status, close = await asyncio.wait_for(_response(reader), 10)
+        except (_NoResponse, BrokenPipeError) as exc:
+            writer.close()
+            writer = None
+            if reused:
+                load.retried += 1  # sent again on a new connection
+                budget[0] += 1
+            else:
+                load.fail(f"no response: {type(exc.__cause__ or exc).__name__}")
+            continue
+        except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError, IndexError) as exc:
+            writer.close()
+            writer = None
+            load.fail(type(exc).__name__)
+            continue
+        reused = True
+        if status == 200:
+            load.ok += 1
+        else:
+            load.fail(f"status {status}")
+        if close:
+            writer.close()
+            writer = None
+    if writer is not None:
+        writer.close()
+
+
+async def run_load(
+    port: int, path: str, duration: float, concurrency: int = 50, limit: int = 10**9,
+    faults: list[tuple[float, Callable[[], None]]] | None = None,
+) -> Load:
+    """*concurrency* keep-alive clients for *duration* seconds or *limit* requests; each fault
+    callable runs at its time (seconds from the start)."""
+    load = Load()
+    loop = asyncio.get_running_loop()
+    handles = [loop.call_later(at, fault) for at, fault in faults or ()]
+    deadline = time.monotonic() + duration
+    budget = [limit]
+    await asyncio.gather(*(_client(port, path, deadline, budget, load) for _ in range(concurrency)))
+    for handle in handles:
+        handle.cancel()
+    return load
+
+
+# The scenarios: each returns the cell's text and whether it meets the goal.
+
+
+@dataclass
+class Cell:
+    text: str
+    good: bool
+
+
+def _faulted(load: Load) -> Cell:
+    retried = f", {load.retried} retried" if load.retried else ""
+    text = f"{load.failed} failed / {load.total:,}{retried}"
+    if load.errors:
+        text += " (" + ", ".join(f"{why}: {n}" for why, n in load.errors.most_common(3)) + ")"
+    return Cell(text, load.failed == 0)
+
+
+def sighup(name: str, duration: float) -> Cell:
+    """SIGHUP to the master twice during load: every worker is replaced, twice."""
+    with Server(name) as server:
+        hup = lambda: server.process.send_signal(signal.SIGHUP)  # noqa: E731
+        load = asyncio.run(run_load(server.port, server.path, duration, faults=[(duration * 0.3, hup),
+                                                                               (duration * 0.6, hup)]))
+    return _faulted(load)
+
+
+def max_requests(name: str, duration: float) -> Cell:
+    """--max-requests 200 during load: workers recycle every 200 requests."""
+    with Server(name, "--max-requests", "200") as server:
+        load = asyncio.run(run_load(server.port, server.path, duration))
+    return _faulted(load)
+
+
+def sigterm(name: str, duration: float) -> Cell:
+    """SIGTERM to one worker, then to another, during load (the master replaces each)."""
+    with Server(name) as server:
+
+        def term() -> None:
+            os.kill(server.worker_pids()[0], signal.SIGTERM)
+
+        load = asyncio.run(run_load(server.port, server.path, duration, faults=[(duration * 0.3, term),
+                                                                               (duration * 0.6, term)]))
+    return _faulted(load)
+
+
+def kill9(name: str, duration: float) -> Cell:
+    """kill -9 of one of 2 workers at mid-load: the failures are at most its share (the
+    requests in flight on the connections it held)."""
+    held: dict[str, int] = {}
+    with Server(name) as server:
+        baseline = {pid: sockets_of(pid) for pid in server.worker_pids()}
+
+        def kill() -> None:
+            pid = server.worker_pids()[0]
+            held["killed"] = sockets_of(pid) - baseline[pid]
+            held["all"] = sum(sockets_of(p) - baseline[p] for p in baseline)
+            os.kill(pid, signal.SIGKILL)
+
+        load = asyncio.run(run_load(server.port, server.path, duration, faults=[(duration * 0.5, kill)]))
+    cell = _faulted(load)
+    cell.text += f"; the killed worker held {held.get('killed')} of {held.get('all')} connections"
+    cell.good = load.failed <= held.get("killed", 0)
+    return cell
+
+
+def _keep_alive(port: int, path: str) -> socket.socket:
+    """A connection that made one request and is left open (keep-alive)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+    return sock
+
+
+def _gone_after(pid: int, limit: float = 40) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.01)
+    return time.monotonic() - started
+
+
+def idle_keepalive(name: str, duration: float) -> Cell:
+    """One idle keep-alive connection open (1 worker, --graceful-timeout 30): how long the old
+    worker takes to exit on max_requests, SIGHUP and SIGTERM, and whether the next request,
+    on a new connection, is answered."""
+    times = {}
+    answered = True
+    for fault in ("max_requests", "SIGHUP", "SIGTERM"):
+        args = ("--max-requests", "3") if fault == "max_requests" else ()
+        with Server(name, *args, workers=1) as server:  # readiness probe: request 1
+            pid = server.worker_pids()[0]
+            idle = _keep_alive(server.port, server.path)  # request 2
+            if fault == "max_requests":
+                _exchange(server.port, f"GET {server.path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            elif fault == "SIGHUP":
+                server.process.send_signal(signal.SIGHUP)
+            else:
+                os.kill(pid, signal.SIGTERM)
+            times[fault] = _gone_after(pid)
+            request = f"GET {server.path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+            answered = answered and _statuses(_exchange(server.port, request)) == ["200"]
+            idle.close()
+    text = ", ".join(f"{fault} {seconds:.1f} s" for fault, seconds in times.items())
+    text = f"old worker exits after: {text}; next request {'answered' if answered else 'NOT answered'}"
+    return Cell(text, answered and max(times.values()) < 2)
+
+
+def _exchange(port: int, data: bytes, half_close: bool = False) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(data)
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        try:
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        except (TimeoutError, ConnectionResetError):
+            pass
+    return b"".join(chunks)
+
+
+def _statuses(reply: bytes) -> list[str]:
+    return [s.decode() for s in re.findall(rb"HTTP/1\.[01] (\d{3}) ", reply) if s != b"100"]
+
+
+def half_close(name: str, duration: float) -> Cell:
+    """A client that sends a complete request, then shuts down its sending side."""
+    with Server(name, workers=1) as server:
+        reply = _exchange(server.port, f"GET {server.path} HTTP/1.1\r\nHost: x\r\n\r\n".encode(), half_close=True)
+    statuses = _statuses(reply)
+    return Cell(", ".join(statuses) or "no response", statuses == ["200"])
+
+
+def pipelined(name: str, duration: float) -> Cell:
+    """A valid request pipelined before a malformed one."""
+    with Server(name, workers=1) as server:
+        valid = f"GET {server.path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+        reply = _exchange(server.port, valid + b"BAD\x01 / HTTP/1.1\r\n\r\n")
+    statuses = _statuses(reply)
+    return Cell(" then ".join(statuses) or "no response", statuses == ["200", "400"])
+
+
+def server_header(name: str, duration: float) -> Cell:
+    """The Server header of a response, and whether a 400's body echoes the request."""
+    with Server(name, workers=1) as server:
+        ok = _exchange(server.port, f"GET {server.path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        bad = _exchange(server.port, b"GET /<marker> HTTP/1.1\r\nHost: x\r\nBroken header\r\n\r\n")
+    match = re.search(rb"\r\nServer: ([^\r]*)", ok, re.IGNORECASE)
+    value = match.group(1).decode() if match else "(none)"
+    echo = b"marker" in bad or b"Broken" in bad
+    return Cell(f"`{value}`; 400 body {'echoes the request' if echo else 'does not echo the request'}",
+                not re.search(r"\d", value) and not echo)
+
+
+def connection_bound(name: str, duration: float, held: int = 1000, bound: int = 200) -> Cell:
+    """--worker-connections *bound*, 1 worker, *held* connections opened and held open."""
+    with Server(name, "--worker-connections", str(bound), workers=1) as server:
+        pid = server.worker_pids()[0]
+        baseline = sockets_of(pid)
+        socks = []
+        try:
+            for _ in range(held):
+                sock = socket.socket()
+                sock.setblocking(False)
+                sock.connect_ex(("127.0.0.1", server.port))
+                socks.append(sock)
+            time.sleep(1.5)
+            holding = sockets_of(pid) - baseline
+        finally:
+            for sock in socks:
+                sock.close()
+    return Cell(f"holds {holding} of {held} (bound {bound})", holding <= bound)
+
+
+def rss(name: str, duration: float, requests: int = 100_000) -> Cell:
+    """RSS of the one worker after the first tenth of *requests* and after all of them."""
+    with Server(name, workers=1) as server:
+        pid = server.worker_pids()[0]
+        warm = asyncio.run(run_load(server.port, "/sync/" if name == "gthread" else "/async/", 600, 16,
+                                    requests // 10))
+        before = rss_kb(pid)
+        load = asyncio.run(run_load(server.port, "/sync/" if name == "gthread" else "/async/", 600, 16,
+                                    requests - requests // 10))
+        after = rss_kb(pid)
+    growth = (after - before) / before * 100
+    failed = warm.failed + load.failed
+    return Cell(f"{before / 1024:.1f} → {after / 1024:.1f} MiB over {warm.total + load.total:,} requests "
+                f"({growth:+.1f}%), {failed} failed", growth < 10 and failed == 0)
+
+
+def db_connections(name: str, duration: float, concurrency: int = 256) -> Cell:
+    """PostgreSQL connections while *concurrency* clients request a view that queries (20 ms),
+    2 workers of 32 threads each (drf_async's DRF_ASYNC_THREADS default, gthread's --threads)."""
+    given = os.environ.get("DATABASE_URL")
+    if not given or not given.startswith("postgres"):
+        return Cell("skipped: needs DATABASE_URL=postgres://…", True)
+    import threading
+
+    import psycopg
+
+    # A database of its own on that server (the view needs no tables), so that nothing else
+    # connected to it is counted.
+    server_url, _, given_database = given.rpartition("/")
+    database = f"{given_database.split('?')[0]}_reliability"
+    url = f"{server_url}/{database}"
+    with psycopg.connect(f"{server_url}/postgres", autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone():
+            admin.execute(f'CREATE DATABASE "{database}"')
+    counts: list[int] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            while not done.wait(0.1):
+                query = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+                counts.append(conn.execute(query, (database,)).fetchone()[0])  # type: ignore[index]
+
+    with Server(name, env={"DATABASE_URL": url}) as server:
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        try:
+            path = "/async-db/" if name == "drf_async" else "/sync-db/"
+            load = asyncio.run(run_load(server.port, path, duration, concurrency))
+            time.sleep(1.0)
+            left = counts[-1] if counts else -1
+        finally:
+            done.set()
+            sampler.join()
+    peak = max(counts, default=-1)
+    return Cell(f"at most {peak} connections (bound 64), {left} left 1 s after; {load.failed} failed / {load.total:,}",
+                peak <= 64 and left == 0 and load.failed == 0)
+
+
+async def _burst(port: int, path: str, count: int) -> list[int]:
+    """*count* connections opened first, then one request on each, all at once: the statuses."""
+    conns = [await asyncio.open_connection("127.0.0.1", port) for _ in range(count)]
+    request = f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    for _, writer in conns:
+        writer.write(request)
+    statuses = [status for status, _ in await asyncio.gather(*(_response(reader) for reader, _ in conns))]
+    for _, writer in conns:
+        writer.close()
+    return statuses
+
+
+def throttle(name: str, duration: float, trials: int = 3) -> Cell:
+    """An anonymous throttle at 10/min (drf_async: AsyncAnonRateThrottle; gthread: DRF's
+    AnonRateThrottle), Redis cache, 2 workers, 40 concurrent requests from one client."""
+    if not os.environ.get("REDIS_URL"):
+        return Cell("skipped: needs REDIS_URL", True)
+    allowed = []
+    for trial in range(trials):
+        prefix = f"drf-async-bench-{os.getpid()}-{trial}-{time.time_ns()}"
+        with Server(name, env={"BENCH_CACHE_PREFIX": prefix}) as server:
+            path = "/async-throttled/" if name == "drf_async" else "/sync-throttled/"
+            allowed.append(asyncio.run(_burst(server.port, path, 40)).count(200))
+    return Cell(f"{', '.join(map(str, allowed))} allowed ({trials} runs; the rate is 10)", set(allowed) == {10})
+
+
+SCENARIOS: dict[str, tuple[str, Callable[[str, float], Cell]]] = {
+    "idle_keepalive": ("one idle keep-alive connection during `--max-requests` recycling, SIGHUP or SIGTERM "
+                       "(1 worker)", idle_keepalive),
+    "sighup": ("SIGHUP ×2 during load (2 workers, c=50)", sighup),
+    "max_requests": ("`--max-requests 200` during load (2 workers, c=50)", max_requests),
+    "sigterm": ("SIGTERM to a worker ×2 during load (2 workers, c=50)", sigterm),
+    "kill9": ("kill -9 of one worker during load (2 workers, c=50)", kill9),
+    "half_close": ("client half-closes after a complete request", half_close),
+    "pipelined": ("valid request pipelined before a malformed one", pipelined),
+    "server_header": ("`Server:` header / 400 bodies", server_header),
+    "connection_bound": ("`--worker-connections 200`, 1,000 connections held", connection_bound),
+    "db_connections": ("PostgreSQL connections at c=256 (2 workers × 32 threads)", db_connections),
+    "throttle": ("anon throttle 10/min, 2 workers, Redis cache, 40 concurrent", throttle),
+    "rss": ("worker RSS over 100k requests (c=16)", rss),
+}
+
+
+def command(scenario: str, duration: float) -> str:
+    timed = SCENARIOS[scenario][1] in (sighup, max_requests, sigterm, kill9, db_connections)
+    extra = f" --duration {duration:g}" if timed else ""
+    env = {"db_connections": "DATABASE_URL=postgres://… ", "throttle": "REDIS_URL=redis://… "}.get(scenario, "")
+    return f"`{env}.venv/bin/python bench/reliability.py {scenario}{extra}`"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("scenarios", nargs="*", metavar="scenario", help=f"of {', '.join(SCENARIOS)}; default: all")
+    parser.add_argument("--server", choices=list(SERVERS), action="append", help="default: both")
+    parser.add_argument("--duration", type=float, default=10, help="seconds of load per fault run")
+    parser.add_argument("--write", action="store_true", help=f"write the table to {REPORT.relative_to(ROOT)}")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the servers on the way out
+    unknown = set(args.scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+    servers = args.server or list(SERVERS)
+    rows = []
+    for scenario in args.scenarios or list(SCENARIOS):
+        label, run = SCENARIOS[scenario]
+        cells = {}
+        for name in servers:
+            cells[name] = run(name, args.duration)
+            mark = "" if cells[name].good else "  (goal missed)"
+            print(f"{scenario:<17} {name:<10} {cells[name].text}{mark}", flush=True)
+        rows.append((label, cells, command(scenario, args.duration)))
+    if args.write:
+        write(rows, servers)
+
+
+def write(rows: list[tuple[str, dict[str, Cell], str]], servers: list[str]) -> None:
+    lines = [
+        "## Reliability",
+        "",
+        "Faults injected during load, bad input, the connection bound and memory, on the drf_async",
+        "stack and on sync DRF under gunicorn gthread (32 threads), same endpoints (a view awaiting",
+        "50 ms of I/O for the fault rows), on one 2-core machine over 127.0.0.1. Regenerate with",
+        "`make bench-reliability`; each row's own command is in its last column. How the load",
+        "counts failures is in bench/reliability.py's docstring.",
+        "",
+        "| fault / input | " + " | ".join(LABELS[name] for name in servers) + " | command |",
+        "|---|" + "---|" * len(servers) + "---|",
+    ]
+    for label, cells, cmd in rows:
+        lines.append(f"| {label} | " + " | ".join(cells[name].text for name in servers) + f" | {cmd} |")
+    lines += [
+        "",
+        "- *retried*: requests whose reused keep-alive connection the server closed (or a killed",
+        "  worker reset) before any byte of a response, sent again on a new connection as HTTP",
+        "  clients do; a client that never retries would count them as failed. For kill -9 they are",
+        "  the requests in flight on the killed worker: at most its share of the connections.",
+        "- The drf_async stack drains on `max_requests`, SIGHUP and SIGTERM: it stops accepting,",
+        "  closes idle keep-alive connections at once, answers what it has received (with",
+        "  `Connection: close`) and exits when that is done (`graceful_timeout` at the latest).",
+        "- Workers share connections: each accepts one at a time and defers to a worker holding",
+        "  fewer; `worker_connections` bounds what one worker holds (the rest wait in the backlog).",
+        "- The throttle row uses `drf_async.throttling.AsyncAnonRateThrottle` on the drf_async stack",
+        "  (one atomic Redis script per check) and DRF's `AnonRateThrottle` on gthread (read, then",
+        "  write). Set DRF's `NUM_PROXIES` (0 without a proxy) or a made-up `X-Forwarded-For`",
+        "  gets a new allowance per request, with either class.",
+    ]
+    REPORT.write_text("\n".join(lines) + "\n")
+    print(f"wrote {REPORT}")
+
+
+if __name__ == "__main__":
+    main()
