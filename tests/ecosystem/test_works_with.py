@@ -1,4 +1,7 @@
-"""README's "Works with" table cannot drift from the matrix: its versions are the pins, and installed."""
+"""
+README's "Works with" table cannot drift from the matrix: its versions are the pins, and
+installed; the docs site's page (docs/topics/works-with.md) is the same section.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +17,15 @@ DISTRIBUTIONS = {
 }
 
 
+def readme_section() -> str:
+    """README's "## Works with" section, without its heading."""
+    return ROOT.joinpath("README.md").read_text().split("## Works with\n", 1)[1].split("\n## ", 1)[0].strip()
+
+
 def table() -> dict[str, str]:
     """{distribution: version} from README's "## Works with" table."""
-    section = ROOT.joinpath("README.md").read_text().split("## Works with", 1)[1].split("\n## ", 1)[0]
     rows = {}
-    for line in section.splitlines():
+    for line in readme_section().splitlines():
         cells = [cell.strip() for cell in line.strip("|").split("|")]
         if len(cells) != 4 or cells[0] in ("package", "---"):
             continue
@@ -41,3 +48,10 @@ def test_table_versions_are_the_pins_and_installed():
     assert len(rows) == 10
     assert rows == pins()
     assert {name: version(name) for name in rows} == rows
+
+
+def test_docs_page_is_the_readme_section():
+    """docs/topics/works-with.md says what README's section says, word for word."""
+    page = ROOT.joinpath("docs", "topics", "works-with.md").read_text()
+    assert page.startswith("# Works with\n")
+    assert page.removeprefix("# Works with\n").strip() == readme_section()
