@@ -12,6 +12,7 @@ INSTALLED_APPS = [
     "dj_rest_auth",
     "guardian",
     "corsheaders",
+    "silk",  # its middleware is added by test_silk.py only
 ]
 
 # CORS first and WhiteNoise right after SecurityMiddleware's place, as their docs say.

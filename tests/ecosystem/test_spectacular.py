@@ -23,12 +23,14 @@ from tests.ecosystem import (
     test_knox,
     test_middleware,
     test_nested_routers,
+    test_silk,
 )
 from tests.ecosystem import test_simplejwt as test_jwt
 from tests.ecosystem.harness import MOUNTED
 
 # Imported for their routes (MOUNTED), whichever of the matrix's modules pytest was asked to run.
-APPS = [test_jwt, test_knox, test_dj_rest_auth, test_guardian, test_nested_routers, test_django_filter, test_middleware]
+APPS = [test_jwt, test_knox, test_dj_rest_auth, test_guardian, test_nested_routers, test_django_filter, test_middleware,
+        test_silk]
 # In one process, "swapped" sides are copies of a package's classes, which drf-spectacular's
 # extensions for that package (matched by class) skip; the shim run below compares those.
 COMPARED = [(name, side) for name, sides in sorted(MOUNTED.items())
@@ -50,7 +52,7 @@ def document(name: str, side: str) -> str:
 
 def test_every_app_is_compared():
     """Each app of the matrix has a sync side and at least one drf_async side in the comparison below."""
-    assert {name for name, _ in COMPARED} == {"jwt", "knox", "rest-auth", "guardian", "nested", "filter", "mw"}
+    assert {name for name, _ in COMPARED} == {"jwt", "knox", "rest-auth", "guardian", "nested", "filter", "mw", "silk"}
     assert all("sync" in MOUNTED[name] for name, _ in COMPARED)
 
 
