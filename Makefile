@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test test-drf lint bench bench-serve bench-reliability clean
+.PHONY: install serve test test-drf test-ecosystem lint bench bench-serve bench-reliability clean
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ test: $(STAMP)
 # DRF's own test suite (the installed DRF's sdist), on plain DRF and through drf_async's classes.
 test-drf: $(STAMP)
 	$(BIN)/python tests/drf_suite/run.py
+
+# The ecosystem matrix (tests/ecosystem/): DRF packages on drf_async, with their own settings.
+test-ecosystem: $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-ecosystem.txt $(foreach spec,$(PIN),"$(spec)")
+	DJANGO_SETTINGS_MODULE=tests.ecosystem.settings $(BIN)/python -m pytest tests/ecosystem $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check drf_async tests sampleapi bench

@@ -8,7 +8,8 @@ System checks that turn async mistakes into startup errors with the fix, instead
   view, which drf_async supports: its dispatch runs each handler through `utils.acall`). The
   id stays reserved, never reused, so silencing it in ``SILENCED_SYSTEM_CHECKS`` is harmless.
 - ``drf_async.E003``: a policy hook overridden in the wrong mode on an `AsyncAPIView`
-  (``async def check_permissions`` is never awaited; override ``acheck_permissions``).
+  (``async def check_permissions`` is never awaited; override ``acheck_permissions``; a sync
+  ``initial`` is never awaited). A sync ``dispatch`` override is not one: it runs in a thread.
 - ``drf_async.E004``: an ``async def`` policy member (authenticator, permission, throttle:
   `drf_async.throttling`'s classes, say) on a sync DRF view, which would never await it.
 - ``drf_async.W001``: async DRF views in a project that has no ASGI entry point, so they
@@ -46,7 +47,8 @@ SYNC_HOOKS = {
     "initialize_request": None,
     "finalize_response": None,
 }
-ASYNC_HOOKS = ("initial", "dispatch")
+# A sync `dispatch` override works (AsyncAPIView.__init_subclass__ runs it in a thread).
+ASYNC_HOOKS = ("initial",)
 LIBRARY_MODULES = ("rest_framework.", "drf_async.", "adrf.")
 
 

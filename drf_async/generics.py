@@ -85,6 +85,8 @@ _PAGE_HOOKS = ("paginate_queryset", "apaginate_queryset", "get_paginated_respons
 # Sync hooks DRF's own sync code calls on the view: DjangoModelPermissions and
 # DjangoObjectPermissions (`get_queryset`), metadata for OPTIONS and the browsable API.
 _SYNC_CALLERS_HOOKS = ("get_queryset", "filter_queryset", "get_object", *_SERIALIZER_HOOKS)
+# Marks a hook `__init_subclass__` already made callable from sync code (a subclass inherits it).
+_BRIDGED = "_drf_async_bridged"
 _WRITE_ACTIONS = frozenset(("create", "update", "partial_update", "destroy"))
 _ACTION_HOOKS: dict[str, tuple[str, ...]] = {
     "list": (*_QUERYSET_HOOKS, *_PAGE_HOOKS, *_SERIALIZER_HOOKS),
@@ -103,19 +105,22 @@ class AsyncGenericAPIView(AsyncAPIView, generics.GenericAPIView):
     # Classes users subclass carry comments, not docstrings: drf-spectacular describes an
     # undocumented view by the first docstring it finds in the MRO before DRF's classes.
 
-    async def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         """
-        `AsyncAPIView.dispatch()`, with the view's ``async def`` hooks made callable from DRF's
-        sync code too: DRF's `DjangoModelPermissions`, OPTIONS metadata and the browsable API
-        call `get_queryset()`, `get_object()` or `get_serializer()` synchronously in a thread,
-        and get the hook's result awaited on the loop (`utils.bridged`), as with a sync hook.
+        Make the class's ``async def`` hooks callable from DRF's sync code too, in a request or
+        outside one: DRF's `DjangoModelPermissions`, OPTIONS metadata and the browsable API call
+        `get_queryset()`, `get_object()` or `get_serializer()` synchronously in a thread, and
+        schema generators (drf-spectacular, DRF's own) call `get_queryset()` with no request at
+        all; each gets the hook's result awaited (`utils.bridged`), as with a sync hook. On the
+        event loop the hook still returns its coroutine, for drf_async's own awaits.
         """
+        super().__init_subclass__(**kwargs)
         for name in _SYNC_CALLERS_HOOKS:
-            hook = getattr(self, name)
-            if is_async(hook):
-                # For this instance's life (one request): the renderer may still call it.
-                setattr(self, name, bridged(hook))
-        return await super().dispatch(request, *args, **kwargs)
+            hook = getattr(cls, name)
+            if is_async(hook) and not getattr(hook, _BRIDGED, False):
+                bridge = bridged(hook)
+                setattr(bridge, _BRIDGED, True)
+                setattr(cls, name, bridge)
 
     # Async counterparts of GenericAPIView's methods
 

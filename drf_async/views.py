@@ -9,7 +9,8 @@ in one thread hop per step, pure ones (``AllowAny``, no authenticators) run on t
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from functools import wraps
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -68,11 +69,24 @@ class AsyncAPIView(APIView):
         for check in checks:
             await check(request)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """
+        A DRF-style sync `dispatch()` override (dj-rest-auth decorates one with
+        ``sensitive_post_parameters``, others with ``never_cache``) runs in one thread hop, where
+        its ``super().dispatch()`` returns the response, as on DRF (`utils.callable_from_sync`).
+        """
+        super().__init_subclass__(**kwargs)
+        dispatch = cls.__dict__.get("dispatch")
+        if dispatch is not None and not is_async(dispatch):
+            cls.dispatch = _in_a_thread(dispatch)  # type: ignore[method-assign, assignment]
+
+    @callable_from_sync(None)
     async def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]
         """
         `APIView.dispatch()` with the initial checks, the handler and the exception handler
         awaited. Mirrors DRF 3.16-3.18's dispatch step for step; tests/test_views.py pins its
-        behaviour against the sync `APIView` on the same requests.
+        behaviour against the sync `APIView` on the same requests. Sync code (a sync override's
+        ``super().dispatch()``, in a thread) gets the response.
         """
         self.args = args
         self.kwargs = kwargs
@@ -243,6 +257,16 @@ class AsyncAPIView(APIView):
             async_to_sync(self.acheck_throttles)(request)
         else:
             super().check_throttles(request)
+
+
+def _in_a_thread(dispatch: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    """*dispatch*, a sync override, as a coroutine function that runs it in one thread hop."""
+
+    @wraps(dispatch)  # keeps what decorators set on it (``csrf_exempt``…), which as_view() copies
+    async def run_in_a_thread(self: AsyncAPIView, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        return await run_in_thread(dispatch, self, request, *args, **kwargs)
+
+    return run_in_a_thread
 
 
 def _atomic_requests() -> bool:

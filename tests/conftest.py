@@ -1,8 +1,13 @@
 import inspect
+import os
 
 import pytest
 from asgiref.sync import SyncToAsync, async_to_sync
 from django.urls import clear_script_prefix
+
+# The ecosystem matrix needs packages and settings of its own: `make test-ecosystem` runs it.
+ECOSYSTEM_SETTINGS = "tests.ecosystem.settings"
+collect_ignore = [] if os.environ.get("DJANGO_SETTINGS_MODULE") == ECOSYSTEM_SETTINGS else ["ecosystem"]
 
 
 @pytest.hookimpl(tryfirst=True)

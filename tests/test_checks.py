@@ -192,6 +192,19 @@ def test_sync_override_of_initial_is_e003(messages):
     assert error.id == "drf_async.E003" and "async def initial" in error.hint
 
 
+def test_sync_override_of_dispatch_is_not_e003(messages):
+    """A sync dispatch() override (dj-rest-auth's, decorated) works, in a thread: nothing to report."""
+
+    class SyncDispatch(AsyncAPIView):
+        def dispatch(self, request, *args, **kwargs):
+            return super().dispatch(request, *args, **kwargs)
+
+        async def get(self, request):
+            return Response()
+
+    assert about(messages(), SyncDispatch) == []
+
+
 def test_sync_plain_views_with_async_helpers_are_not_e001(messages):
     """E001 is about handlers: an async helper on a sync DRF view or viewset is not one."""
 

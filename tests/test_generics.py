@@ -6,6 +6,8 @@ assertions, plus the sync/async hook rules, query counts and thread hops.
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 from asgiref.sync import async_to_sync, iscoroutinefunction
 from django.db import connection, transaction
@@ -741,3 +743,25 @@ def test_drfs_sync_callers_get_the_result_of_async_hooks(basics, settings):
     html = async_to_sync(view)(async_factory.get("/", HTTP_ACCEPT="text/html"), pk=pk)
     html.render()
     assert html.status_code == 200 and b'name="text"' in html.content
+
+
+def test_async_hooks_answer_sync_callers_outside_a_request():
+    """
+    An ``async def get_queryset`` called synchronously with no request and no event loop (a
+    schema generator, a management command) returns its queryset; awaited code still gets a
+    coroutine; a subclass inherits the hook as it is, not wrapped twice.
+    """
+    view_class = type("Rows", (async_generics.AsyncListAPIView,), dict(
+        serializer_class=BasicSerializer, get_queryset=_async_get_queryset))
+    subclass = type("MoreRows", (view_class,), {})
+
+    rows = view_class().get_queryset()
+    assert rows.model is BasicModel and str(rows.query) == str(BasicModel.objects.filter(text__startswith="b").query)
+    assert subclass.get_queryset is view_class.get_queryset
+
+    async def from_the_loop():
+        pending = view_class().get_queryset()
+        assert inspect.isawaitable(pending)
+        return await pending
+
+    assert async_to_sync(from_the_loop)().model is BasicModel

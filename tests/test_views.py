@@ -16,6 +16,9 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import connection
 from django.http import Http404, StreamingHttpResponse
 from django.test import override_settings
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework import exceptions, permissions, throttling, versioning
 from rest_framework.authentication import (
     BaseAuthentication,
@@ -25,7 +28,7 @@ from rest_framework.authentication import (
 )
 from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
-from rest_framework.test import APIRequestFactory
+from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.views import APIView
 
 from drf_async.test import AsyncAPIClient, AsyncAPIRequestFactory
@@ -824,3 +827,50 @@ def test_sync_permission_that_queries_runs_in_a_thread(alice):
 
     response = async_to_sync(View.as_view())(async_factory.get("/"))
     assert response.status_code == 200
+
+
+# A DRF-style sync dispatch() override (dj-rest-auth's views decorate theirs)
+
+
+def decorated_dispatch_view(base: type) -> type:
+    """The same view on *base*: a sync dispatch that is decorated and post-processes the response."""
+
+    class Decorated(base):
+        @method_decorator(sensitive_post_parameters("password"))
+        @method_decorator(never_cache)
+        def dispatch(self, request, *args, **kwargs):
+            response = super().dispatch(request, *args, **kwargs)
+            response["X-Extra"] = f"dispatched {request.method}"
+            return response
+
+        def get(self, request):
+            return Response({"hidden": list(getattr(request._request, "sensitive_post_parameters", []))})
+
+        def post(self, request):
+            return Response(request.data, status=201)
+
+    if base is AsyncAPIView:
+        async def get(self, request):
+            return Response({"hidden": list(getattr(request._request, "sensitive_post_parameters", []))})
+
+        Decorated.get = get
+    return Decorated
+
+
+twins("sync-dispatch", decorated_dispatch_view(APIView), decorated_dispatch_view(AsyncAPIView))
+
+
+@pytest.mark.parametrize(("method", "kwargs"), [("get", {}), ("post", {"data": {"password": "x"}, "format": "json"}),
+                                                ("put", {})])
+def test_sync_dispatch_override_answers_like_drf(method, kwargs):
+    """
+    A sync dispatch() override decorated with never_cache and sensitive_post_parameters, which
+    adds a header to super().dispatch()'s response: DRF's answer (status, data, headers,
+    Cache-Control), with async and sync handlers alike.
+    """
+    got = Twins().same(method, "sync-dispatch", **kwargs)
+    assert got.headers["X-Extra"] == f"dispatched {method.upper()}"
+    sync_response = getattr(APIClient(), method)("/sync/sync-dispatch/", **kwargs)
+    async_response = async_to_sync(getattr(AsyncAPIClient(), method))("/async/sync-dispatch/", **kwargs)
+    assert async_response["Cache-Control"] == sync_response["Cache-Control"]
+    assert "no-cache" in sync_response["Cache-Control"]

@@ -39,11 +39,11 @@ class Seen:
     headers: dict[str, str]
 
 
-def seen(response: Any) -> Seen:
+def seen(response: Any, compared_headers: tuple[str, ...] = COMPARED_HEADERS) -> Seen:
     data = getattr(response, "data", None)
     if data is None:
         data = b"".join(response.streaming_content) if response.streaming else response.content
-    headers = {h: response[h] for h in COMPARED_HEADERS if response.has_header(h)}
+    headers = {h: response[h] for h in compared_headers if response.has_header(h)}
     return Seen(response.status_code, data, headers)
 
 
