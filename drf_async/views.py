@@ -53,6 +53,12 @@ class AsyncAPIView(APIView):
 
     # Dispatch methods
 
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        """DRF's `Request`, whose parsing answers a too deeply nested body with a 400 (`_DepthCheckedRequest`)."""
+        drf_request = super().initialize_request(request, *args, **kwargs)
+        drf_request.__class__ = _DepthCheckedRequest
+        return drf_request
+
     @callable_from_sync(None)
     async def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         """
@@ -257,6 +263,20 @@ class AsyncAPIView(APIView):
             async_to_sync(self.acheck_throttles)(request)
         else:
             super().check_throttles(request)
+
+
+class _DepthCheckedRequest(Request):
+    """
+    DRF's `Request`, except that a body nested deeper than Python's recursion limit (DRF's
+    JSONParser raises `RecursionError`, which DRF lets through as a 500) is a `ParseError`:
+    a 400 with DRF's error body, the worker serving on. Nothing else differs.
+    """
+
+    def _parse(self) -> Any:
+        try:
+            return super()._parse()
+        except RecursionError:
+            raise exceptions.ParseError("Malformed request: the body is nested too deeply.") from None
 
 
 def _in_a_thread(dispatch: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:

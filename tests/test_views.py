@@ -874,3 +874,25 @@ def test_sync_dispatch_override_answers_like_drf(method, kwargs):
     async_response = async_to_sync(getattr(AsyncAPIClient(), method))("/async/sync-dispatch/", **kwargs)
     assert async_response["Cache-Control"] == sync_response["Cache-Control"]
     assert "no-cache" in sync_response["Cache-Control"]
+
+
+class EchoData(AsyncAPIView):
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+
+    async def post(self, request):
+        return Response({"keys": sorted(request.data)})
+
+
+def test_deeply_nested_json_is_a_400_with_drfs_error_body():
+    """
+    JSON nested 20,000 deep: DRF's JSONParser raises RecursionError (a 500 on sync DRF); on
+    drf_async's views it is a ParseError, 400 with DRF's error body, and the next request is served.
+    """
+    view = EchoData.as_view()
+    nested = "[" * 20_000 + "]" * 20_000
+    response = async_to_sync(view)(factory.post("/", nested, content_type="application/json"))
+    assert response.status_code == 400
+    assert response.data == {"detail": "Malformed request: the body is nested too deeply."}
+    ok = async_to_sync(view)(factory.post("/", {"a": 1}, format="json"))
+    assert (ok.status_code, ok.data) == (200, {"keys": ["a"]})
