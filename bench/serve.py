@@ -112,8 +112,9 @@ class Result:
 
 
 class Server:
-    def __init__(self, name: str, cpu: int, env: dict[str, str] | None = None) -> None:
-        worker, app, extra, settings_module, server_env = SERVERS[name]
+    def __init__(self, name: str, cpu: int, env: dict[str, str] | None = None, extra: list[str] | None = None) -> None:
+        worker, app, server_extra, settings_module, server_env = SERVERS[name]
+        extra = [*server_extra, *(extra or [])]
         self.name = name
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
@@ -185,7 +186,8 @@ def wrk(url: str, connections: int, duration: float, cpu: int) -> tuple[float, s
 
 def idle_connections_rss(name: str, count: int, cpu: int, client_cpu: int) -> tuple[int, int]:
     """The worker's RSS (kB) before and with *count* idle keep-alive connections open."""
-    server = Server(name, cpu)
+    # gunicorn's worker_connections (1000 by default) bounds what a worker holds: raise it above *count*.
+    server = Server(name, cpu, extra=["--worker-connections", str(count + 100)])
     try:
         os.sched_setaffinity(0, {client_cpu})
         before = server.memory_kb("VmRSS")
