@@ -35,6 +35,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -239,12 +240,18 @@ def prepare_database(env: dict[str, str]) -> None:
 class ConnectionWatch:
     """The peak number of the bench server's PostgreSQL connections, sampled every 20 ms."""
 
+    _conns: dict[str, Any] = {}
+
     def __init__(self, database_url: str) -> None:
         import psycopg
 
         self.peak = 0
         self._done = threading.Event()
-        self._conn = psycopg.connect(database_url, autocommit=True)
+        # One connection for every run, opened before any server: a server with a thread per
+        # request (Django's stock handler) may leave PostgreSQL no connection to spare.
+        if database_url not in self._conns:
+            self._conns[database_url] = psycopg.connect(database_url, autocommit=True)
+        self._conn = self._conns[database_url]
         self._thread = threading.Thread(target=self._watch, daemon=True)
         self._thread.start()
 
@@ -258,7 +265,6 @@ class ConnectionWatch:
     def stop(self) -> int:
         self._done.set()
         self._thread.join()
-        self._conn.close()
         return self.peak
 
 
@@ -320,6 +326,8 @@ def main() -> None:
         env["BENCH_DATABASE_URL"] = args.database_url
     if any(SERVERS[server][3] == "serve_settings_db" for _, server, _, _ in runs):
         prepare_database(env)
+        if args.database_url:
+            ConnectionWatch(args.database_url).stop()  # its connection, before any server
 
     stores = None
     if any(SERVERS[server][3] == "serve_settings_fanout" for _, server, _, _ in runs):
