@@ -241,10 +241,11 @@ def _thread_bookkeeping(thread_connections: list[Any], receivers: list[Callable[
     calling thread's *thread_connections*: the same per-connection calls, without the cost
     of Django's per-thread connection lookups (`drf_async.threads` keeps the thread's list).
     """
+    reset, close = reset_queries in receivers, close_old_connections in receivers
     for conn in thread_connections:
-        if reset_queries in receivers:
+        if reset:
             conn.queries_log.clear()
-        if close_old_connections in receivers:
+        if close:
             conn.close_if_unusable_or_obsolete()
 
 
