@@ -56,6 +56,14 @@ _GRACE_MAX = 1.0
 # Linux's TCP_CLOSE in tcp_info.tcpi_state: the peer answered with a reset.
 _TCP_CLOSE = 7
 
+# A request body must arrive within the host's body_timeout, extended by a second per this
+# many bytes received (Apache mod_reqtimeout's MinRate): a slow upload goes on, a client
+# that dribbles a byte a second does not hold the connection for ever.
+_BODY_MIN_RATE = 500
+# What may be left of a body the application did not read for the connection to be kept
+# alive (aiohttp reads and discards it); past it, or of unknown length, the connection closes.
+_UNREAD_BODY_KEPT = 64 * 1024
+
 
 class ServerError(Exception):
     """The application broke the ASGI protocol, or the request cannot be mapped to a scope."""
@@ -67,6 +75,9 @@ class Host:
     log: Any
     draining: bool
     server_header: str
+    # Seconds a request body may take to arrive, plus one per _BODY_MIN_RATE bytes
+    # received; None: no limit.
+    body_timeout: float | None = None
 
     def is_request_line_error(self, exc: LineTooLong) -> bool:
         raise NotImplementedError
@@ -465,6 +476,8 @@ class Cycle:
         self.continue_sent = False
         self.disconnected = protocol.transport is None
         self._gone: asyncio.Future[None] | None = None
+        self.received = 0
+        self._body_deadline: float | None = None
 
     def request_complete(self) -> bool:
         """The whole request body has arrived (or there is none)."""
@@ -483,12 +496,19 @@ class Cycle:
                 if self.request.version >= (1, 1) and self.request.headers.get("Expect", "").lower() == "100-continue":
                     await self.request.writer.write(_CONTINUE)
             try:
-                body = await content.readany()
-            except (ConnectionError, asyncio.CancelledError) as exc:
+                body = content.read_nowait() or await self._read_body_chunk(content)
+            except (ConnectionError, asyncio.CancelledError, asyncio.TimeoutError) as exc:
                 if isinstance(exc, asyncio.CancelledError) and not self.disconnected:
                     raise
                 self.disconnected = True
+                if isinstance(exc, asyncio.TimeoutError):
+                    self.protocol.host.log.info(
+                        "Request body too slow from %s after %d bytes: connection closed", self.request.remote,
+                        self.received,
+                    )
+                    self.protocol.force_close()
             else:
+                self.received += len(body)
                 self.body_done = content.at_eof()
                 return {"type": "http.request", "body": body, "more_body": not self.body_done}
         if not (self.disconnected or self.complete):
@@ -496,6 +516,24 @@ class Cycle:
                 self._gone = asyncio.get_running_loop().create_future()
             await self._gone
         return {"type": "http.disconnect"}
+
+    async def _read_body_chunk(self, content: Any) -> bytes:
+        """The next chunk of the body, within the body's deadline (`Host.body_timeout`)."""
+        timeout = self.protocol.host.body_timeout
+        if not timeout:
+            return await content.readany()  # type: ignore[no-any-return]
+        loop = asyncio.get_running_loop()
+        if self._body_deadline is None:
+            self._body_deadline = loop.time() + timeout
+        remaining = self._body_deadline + self.received / _BODY_MIN_RATE - loop.time()
+        return await asyncio.wait_for(content.readany(), max(remaining, 0))  # type: ignore[no-any-return]
+
+    def body_left_unread(self) -> bool:
+        """More of the request body is on its way than is worth reading just to discard it."""
+        if self.request_complete():
+            return False
+        length = self.request.content_length
+        return length is None or length - self.received > _UNREAD_BODY_KEPT
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
@@ -562,7 +600,7 @@ class Cycle:
             else:
                 response.body = body
         stamp(response, self.protocol.host.server_header)
-        if self.protocol.closes_after_response():
+        if self.protocol.closes_after_response() or self.body_left_unread():
             response.force_close()
         return response
 

@@ -28,6 +28,10 @@ as in `django.core.asgi`) that changes only where sync work runs:
 - a client disconnect cancels the view, as in Django; a thread a cancelled request held
   has its connections checked (an open transaction is rolled back) before it is reused.
 
+The body is read when the view asks for it (`drf_async.body`): a request refused before its
+view reads the body (authentication, permissions, ``DATA_UPLOAD_MAX_MEMORY_SIZE``) costs no
+more than ``FILE_UPLOAD_MAX_MEMORY_SIZE`` (2.5 MB) of reading.
+
 Everything else is Django's own code: middleware loading, `ASGIRequest`, body spooling past
 ``FILE_UPLOAD_MAX_MEMORY_SIZE``, ``root_path``/``FORCE_SCRIPT_NAME``, `send_response()` for
 plain, streaming and file responses. `AsyncHandler` also answers the ASGI ``lifespan``
@@ -56,7 +60,8 @@ from django.db import close_old_connections, connections, reset_queries, transac
 from django.http.response import HttpResponseBase
 from django.urls import set_script_prefix
 
-from .middleware import adapt_pure_method, inline_pure_middleware
+from .body import RequestBody, request_body
+from .middleware import adapt_pure_method, inline_pure_middleware, may_read_body_on_loop
 from .threads import Lane, ThreadPool
 from .utils import is_inline
 
@@ -116,6 +121,26 @@ def _close_on_thread(response: HttpResponseBase) -> None:
 def _request_finished_on_thread(sender: type) -> None:
     signals.request_finished.send(sender=sender)
     _restore_autocommit()
+
+
+def _reads_body_itself(view: Callable[..., Any]) -> bool:
+    """A drf_async view, which reads the rest of the body once its checks have passed."""
+    from .views import AsyncAPIView
+
+    cls = getattr(view, "cls", None)
+    return isinstance(cls, type) and issubclass(cls, AsyncAPIView)
+
+
+def _body_read_first(view: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """An async *view* of another kind: the whole body is read before it runs, as in Django."""
+
+    async def body_read_first(request: Any, *args: Any, **kwargs: Any) -> Any:
+        body = getattr(request, "_drf_async_body", None)
+        if body is not None and body.pending:
+            await body.aread()
+        return await view(request, *args, **kwargs)
+
+    return body_read_first
 
 
 def _rendered(response: Any) -> Callable[[], Awaitable[Any]]:
@@ -276,11 +301,16 @@ class AsyncHandler(ASGIHandler):
             on_give_back=self.thread_given_back,
         )
 
+    # Read the whole body before the middleware (Django's way): async middleware of unknown
+    # kind might read it on the loop.
+    read_body_first = False
+
     def load_middleware(self, is_async: bool = False) -> None:
         """Django's middleware loading; then Django's own pure middleware runs on the loop."""
         super().load_middleware(is_async)
         if is_async:
             inline_pure_middleware(self._middleware_chain)
+            self.read_body_first = may_read_body_on_loop(self._middleware_chain)
 
     def adapt_method_mode(self, is_async: bool, method: Any, *args: Any, **kwargs: Any) -> Any:
         """Django's sync/async adapter, except that a pure `process_view()` call runs inline."""
@@ -315,9 +345,11 @@ class AsyncHandler(ASGIHandler):
     # tests/test_handler.py pins the behaviour against Django's handler.
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle the ASGI request; called by `__call__()` inside the request's lane."""
+        body_file = request_body(scope, receive)
         try:
-            body_file = await self.read_body(receive)
+            await body_file.aread(until=None if self.read_body_first else settings.FILE_UPLOAD_MAX_MEMORY_SIZE)
         except RequestAborted:
+            body_file.close()
             return
         with closing(body_file):
             set_script_prefix(get_script_prefix(scope))
@@ -327,6 +359,7 @@ class AsyncHandler(ASGIHandler):
                 await self.send_response(error_response, send)
                 await self.aclose_response(error_response)
                 return
+            request._drf_async_body = body_file
             response = await self.get_response_until_disconnect(request, receive, send)
             if response is None:
                 await self.arequest_finished()
@@ -350,7 +383,19 @@ class AsyncHandler(ASGIHandler):
             abort.append(listener.exception() or RequestAborted())
             task.cancel()
 
-        listener = asyncio.ensure_future(self.listen_for_disconnect(receive))
+        body: RequestBody | None = getattr(request, "_drf_async_body", None)
+        if body is None or body.complete:
+            listener = asyncio.ensure_future(self.listen_for_disconnect(receive))
+        else:
+            # receive() yields the rest of the body first: listen once it has been read, and
+            # meanwhile learn of a disconnect from the body's reads.
+            def body_abandoned() -> None:
+                if not finished:
+                    abort.append(RequestAborted())
+                    task.cancel()
+
+            body.on_disconnect = body_abandoned
+            listener = asyncio.ensure_future(self._listen_after_body(body, receive))
         listener.add_done_callback(watch)
         response = None
         try:
@@ -369,6 +414,10 @@ class AsyncHandler(ASGIHandler):
             finished = True
             listener.cancel()
         return response
+
+    async def _listen_after_body(self, body: RequestBody, receive: Receive) -> None:
+        await body.completed()
+        await self.listen_for_disconnect(receive)
 
     def make_view_atomic(self, view: Callable[..., Any]) -> Callable[..., Any]:
         """
@@ -392,6 +441,8 @@ class AsyncHandler(ASGIHandler):
         ]
         if aliases:
             view = _atomic_view(view, aliases)
+        if not _reads_body_itself(view):
+            view = _body_read_first(view)
         if self._template_response_middleware:
             return view
 

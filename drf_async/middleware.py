@@ -25,16 +25,17 @@ from collections.abc import Callable
 from functools import cache, wraps
 from typing import Any
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.apps import apps
 from django.conf import settings
+from django.core.handlers.base import BaseHandler
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
 from django.middleware.csrf import CsrfViewMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.utils.deprecation import MiddlewareMixin
 
-__all__ = ["adapt_pure_method", "inline_pure_middleware"]
+__all__ = ["adapt_pure_method", "inline_pure_middleware", "may_read_body_on_loop"]
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 
@@ -160,3 +161,27 @@ def adapt_pure_method(method: Any, adapted: Callable[..., Any]) -> Callable[...,
         return await adapted(*args, **kwargs)
 
     return maybe_inline
+
+
+# Async middleware known to read headers only, never the body.
+_BODY_FREE_ASYNC = frozenset({"corsheaders.middleware.CorsMiddleware"})
+
+
+def may_read_body_on_loop(chain: Any) -> bool:
+    """
+    Whether the async middleware chain may read the request body on the event loop before
+    the view: a coroutine middleware of unknown kind. Django's `MiddlewareMixin` hooks run in
+    a thread hop, or inline when registered here as pure (none of those reads the body), and
+    sync middleware runs in a thread. A chain that cannot be walked to its end counts as yes.
+    """
+    node = chain
+    while (middleware := getattr(node, "__wrapped__", None)) is not None:
+        if getattr(middleware, "__func__", None) is BaseHandler._get_response_async:
+            return False  # the end: the view's part
+        kind = type(middleware)
+        is_async = iscoroutinefunction(middleware) or iscoroutinefunction(kind.__call__)
+        if not isinstance(middleware, MiddlewareMixin) and is_async:
+            if f"{kind.__module__}.{kind.__qualname__}" not in _BODY_FREE_ASYNC:
+                return True
+        node = getattr(middleware, "get_response", None)
+    return True

@@ -109,6 +109,9 @@ class AsyncAPIView(APIView):
             else:
                 handler = self.http_method_not_allowed
 
+            body = getattr(request._request, "_drf_async_body", None)
+            if body is not None and body.pending and handler != self.http_method_not_allowed:
+                await body.aread()  # the checks passed: now the rest of a large body (drf_async.body)
             response = await self._acall_action(handler, request, *args, **kwargs)
 
         except Exception as exc:

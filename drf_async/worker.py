@@ -12,7 +12,8 @@ connections) is `drf_async.bridge`.
 gunicorn's settings map onto the server: ``bind`` (TCP and unix sockets), ``workers`` (which
 share connections evenly: each accepts one at a time, deferring to a worker that holds
 fewer), ``worker_connections`` (beyond it, new connections wait in the shared backlog for
-another worker), ``keepalive``, ``timeout`` (heartbeat), ``graceful_timeout``, ``max_requests`` +
+another worker), ``keepalive``, ``timeout`` (heartbeat, and how long a request body may take to arrive, plus a
+second per 500 bytes received; then the connection closes), ``graceful_timeout``, ``max_requests`` +
 ``max_requests_jitter`` (the worker stops taking requests at exactly that count),
 ``limit_request_line`` (414; aiohttp counts the request target, not the whole line),
 ``limit_request_fields`` and ``limit_request_field_size`` (431), ``forwarded_allow_ips`` +
@@ -296,6 +297,11 @@ class AiohttpWorker(base.Worker):
             _BOARD.clear(self._peers.slot)  # takes no more connections
             await self._drain()
             await self._lifespan.shutdown()
+
+    @property
+    def body_timeout(self) -> float | None:
+        """gunicorn's ``timeout``: how long a request body may take to arrive (`bridge.Host`)."""
+        return self.cfg.timeout or None
 
     def connection_closed(self) -> None:
         if self.server is not None:

@@ -26,6 +26,7 @@ from rest_framework import permissions
 from rest_framework.response import Response
 
 from drf_async import handler as handler_module
+from drf_async.body import RequestBody
 from drf_async.handler import AsyncHandler, ThreadPool, get_asgi_application
 from drf_async.views import AsyncAPIView
 from tests import urls
@@ -131,7 +132,10 @@ async def headers_view(request):
 
 @csrf_exempt
 async def echo(request):
-    rolled = request._stream._rolled  # before reading: request.body replaces the stream
+    # Before reading: request.body replaces the stream. AsyncHandler's RequestBody wraps
+    # Django's spooled temporary file.
+    stream = request._stream
+    rolled = (stream._file if isinstance(stream, RequestBody) else stream)._rolled
     return HttpResponse(request.body, headers={"X-Rolled": str(rolled)})
 
 

@@ -109,15 +109,19 @@ def test_content_negotiation_and_bad_input_match_sync_drf():
 
 
 def test_oversized_body_gets_the_same_answer_as_sync_drf(settings):
-    """A body past DATA_UPLOAD_MAX_MEMORY_SIZE gets sync DRF's answer: a 400 since DRF 3.17."""
+    """
+    A body past DATA_UPLOAD_MAX_MEMORY_SIZE gets sync DRF's answer since DRF 3.17: Django's
+    400. drf_async does not read such a body (drf_async.body), so on DRF 3.16, which read and
+    parsed it, the answer is the same 400.
+    """
     big = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
     client = Twins()
     for body in ({"data": f"blob={big}", "content_type": "application/x-www-form-urlencoded"},
                  {"data": {"blob": big}, "format": "json"}):
         sync_seen, async_seen = client.request("post", "echo", **body)
-        assert async_seen.status == sync_seen.status
+        assert async_seen.status == 400
         if DRF_VERSION >= (3, 17):
-            assert async_seen.status == 400
+            assert async_seen == sync_seen
 
 
 # Authentication
