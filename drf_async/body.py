@@ -128,11 +128,11 @@ class RequestBody:
 
     def read(self, size: int | None = -1, /) -> bytes:
         self._ensure_read()
-        return self._file.read(size)
+        return self._file.read(-1 if size is None else size)
 
     def readline(self, size: int | None = -1, /) -> bytes:
         self._ensure_read()
-        return self._file.readline(size)
+        return self._file.readline(-1 if size is None else size)
 
     def seek(self, offset: int, whence: int = 0, /) -> int:
         self._ensure_read()
