@@ -478,6 +478,9 @@ class Cycle:
         self._gone: asyncio.Future[None] | None = None
         self.received = 0
         self._body_deadline: float | None = None
+        # The ``drf_async.disconnect`` scope extension: the application may set a callback
+        # to be called when the client leaves mid-request, instead of listening on receive().
+        self.disconnect_hook: dict[str, Callable[[], None] | None] = {"callback": None}
 
     def request_complete(self) -> bool:
         """The whole request body has arrived (or there is none)."""
@@ -614,6 +617,10 @@ class Cycle:
         self.disconnected = True
         if self._gone is not None and not self._gone.done():
             self._gone.set_result(None)
+        callback = self.disconnect_hook["callback"]
+        if callback is not None and not self.complete:
+            self.disconnect_hook["callback"] = None
+            callback()
 
 
 async def run_cycle(app: ASGIApp, scope: Scope, request: web.BaseRequest, log: Any) -> web.StreamResponse:
@@ -622,6 +629,7 @@ async def run_cycle(app: ASGIApp, scope: Scope, request: web.BaseRequest, log: A
     assert isinstance(protocol, HTTPProtocol)
     cycle = Cycle(request, protocol)
     protocol.cycle = cycle
+    scope.setdefault("extensions", {})["drf_async.disconnect"] = cycle.disconnect_hook
     try:
         await app(scope, cycle.receive, cycle.send)
     except asyncio.CancelledError:

@@ -370,33 +370,41 @@ class AsyncHandler(ASGIHandler):
         """
         Get the response and send it, cancelling both when the client disconnects. Returns
         the response, or None when the client left before the view returned one.
+
+        A server that says when the client leaves (the ``drf_async.disconnect`` scope
+        extension of `AiohttpWorker`) is asked to call back; any other has a task listen on
+        ``receive()``, as in Django, once the body has been read.
         """
         task = asyncio.current_task()
         assert task is not None
         abort: list[BaseException] = []
         finished = False
 
-        def watch(listener: asyncio.Future[None]) -> None:
-            # Runs soon after the listener ends, which may be after this method returned.
-            if finished or listener.cancelled():
+        def client_left(error: BaseException | None = None) -> None:
+            if finished or abort:
                 return
-            abort.append(listener.exception() or RequestAborted())
+            abort.append(error or RequestAborted())
             task.cancel()
 
-        body: RequestBody | None = getattr(request, "_drf_async_body", None)
-        if body is None or body.complete:
-            listener = asyncio.ensure_future(self.listen_for_disconnect(receive))
-        else:
-            # receive() yields the rest of the body first: listen once it has been read, and
-            # meanwhile learn of a disconnect from the body's reads.
-            def body_abandoned() -> None:
-                if not finished:
-                    abort.append(RequestAborted())
-                    task.cancel()
+        def watch(listener: asyncio.Future[None]) -> None:
+            # Runs soon after the listener ends, which may be after this method returned.
+            if not listener.cancelled():
+                client_left(listener.exception())
 
-            body.on_disconnect = body_abandoned
-            listener = asyncio.ensure_future(self._listen_after_body(body, receive))
-        listener.add_done_callback(watch)
+        body: RequestBody | None = getattr(request, "_drf_async_body", None)
+        if body is not None and not body.complete:
+            body.on_disconnect = client_left  # the body's reads learn of it first
+        listener: asyncio.Future[None] | None = None
+        on_disconnect = request.scope.get("extensions", {}).get("drf_async.disconnect")
+        if on_disconnect is not None:
+            on_disconnect["callback"] = client_left
+        else:
+            listen = self.listen_for_disconnect(receive) if body is None or body.complete else (
+                # receive() yields the rest of the body first: listen once it has been read.
+                self._listen_after_body(body, receive)
+            )
+            listener = asyncio.ensure_future(listen)
+            listener.add_done_callback(watch)
         response = None
         try:
             response = await self.run_get_response(request)
@@ -412,7 +420,10 @@ class AsyncHandler(ASGIHandler):
                 raise abort[0] from None
         finally:
             finished = True
-            listener.cancel()
+            if listener is not None:
+                listener.cancel()
+            elif on_disconnect is not None:
+                on_disconnect["callback"] = None
         return response
 
     async def _listen_after_body(self, body: RequestBody, receive: Receive) -> None:
