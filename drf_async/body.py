@@ -27,6 +27,7 @@ middleware stack holds async middleware it does not know.
 from __future__ import annotations
 
 import asyncio
+import io
 import tempfile
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -55,7 +56,9 @@ class RequestBody:
         self._receive = receive
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
-        self._file = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE, mode="w+b")
+        # A body that arrives in one message is that message's bytes; a longer one goes to
+        # Django's spooled temporary file (on disk past FILE_UPLOAD_MAX_MEMORY_SIZE).
+        self._file: Any = None
         self._size = 0
         self._completed: asyncio.Future[None] | None = None
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -95,19 +98,30 @@ class RequestBody:
                     await asyncio.sleep(0)
                 raise RequestAborted()
             chunk = message.get("body", b"")
+            more = message.get("more_body", False)
             if self._limit is not None and self._size + len(chunk) > self._limit:
                 self.too_big = True  # the rest stays unread: the connection closes after the response
                 return
+            if self._file is None:
+                if not more and len(chunk) <= settings.FILE_UPLOAD_MAX_MEMORY_SIZE:
+                    self._file = io.BytesIO(chunk)
+                    self._size = len(chunk)
+                    self._done()
+                    return
+                self._file = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE, mode="w+b")
             self._file.write(chunk)
             self._size += len(chunk)
-            if not message.get("more_body", False):
+            if not more:
                 self._file.seek(0)
-                self.complete = True
-                if self._completed is not None and not self._completed.done():
-                    self._completed.set_result(None)
+                self._done()
                 return
             if until is not None and self._size >= until:
                 return
+
+    def _done(self) -> None:
+        self.complete = True
+        if self._completed is not None and not self._completed.done():
+            self._completed.set_result(None)
 
     # The file Django's request reads
 
@@ -139,11 +153,15 @@ class RequestBody:
         return self._file.seek(offset, whence)
 
     def close(self) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
+        self._closed = True
+
+    _closed = False
 
     @property
     def closed(self) -> bool:
-        return self._file.closed
+        return self._closed
 
 
 def request_body(scope: MutableMapping[str, Any], receive: Receive) -> RequestBody:

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import inspect
 import sys
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -123,6 +124,7 @@ def _request_finished_on_thread(sender: type) -> None:
     _restore_autocommit()
 
 
+@functools.cache
 def _reads_body_itself(view: Callable[..., Any]) -> bool:
     """A drf_async view, which reads the rest of the body once its checks have passed."""
     from .views import AsyncAPIView
@@ -254,10 +256,31 @@ def _thread_sensitive_context(lane: Lane) -> ThreadSensitiveContext:
     return _LaneContext(lane)
 
 
+# What _connected() and _only() found, per signal, sender and question, with the signal's
+# receivers list it was found on: it stands while that list is unchanged (Django's connect()
+# and disconnect() change it; a receiver that died flags the signal's _dead_receivers).
+_decisions: dict[tuple[Any, ...], tuple[list[Any], Any]] = {}
+
+
+def _decided(signal: Any, sender: type, question: tuple[Any, ...], decide: Callable[[], Any]) -> Any:
+    key = (signal, sender, *question)
+    known = _decisions.get(key)
+    receivers = signal.receivers
+    if known is not None and not signal._dead_receivers and known[0] == receivers:
+        return known[1]
+    answer = decide()
+    _decisions[key] = (list(receivers), answer)
+    return answer
+
+
 def _connected(signal: Any, sender: type, receivers: frozenset[Callable[..., Any]]) -> list[Callable[..., Any]]:
     """Those of *receivers* that are connected to *signal* for *sender* (a test client disconnects some)."""
-    sync_receivers, _ = signal._live_receivers(sender)
-    return [receiver for receiver in sync_receivers if receiver in receivers]
+
+    def decide() -> list[Callable[..., Any]]:
+        sync_receivers, _ = signal._live_receivers(sender)
+        return [receiver for receiver in sync_receivers if receiver in receivers]
+
+    return _decided(signal, sender, ("connected", receivers), decide)  # type: ignore[no-any-return]
 
 
 def _thread_bookkeeping(thread_connections: list[Any], receivers: list[Callable[..., Any]]) -> None:
@@ -276,9 +299,13 @@ def _thread_bookkeeping(thread_connections: list[Any], receivers: list[Callable[
 
 def _only(signal: Any, sender: type, receivers: frozenset[Callable[..., Any]]) -> bool:
     """True when every receiver *signal* has for *sender* is one of *receivers* (all sync)."""
-    # Signal._live_receivers() returns (sync, async) receivers since Django 5.0.
-    sync_receivers, async_receivers = signal._live_receivers(sender)
-    return not async_receivers and all(receiver in receivers for receiver in sync_receivers)
+
+    def decide() -> bool:
+        # Signal._live_receivers() returns (sync, async) receivers since Django 5.0.
+        sync_receivers, async_receivers = signal._live_receivers(sender)
+        return not async_receivers and all(receiver in receivers for receiver in sync_receivers)
+
+    return _decided(signal, sender, ("only", receivers), decide)  # type: ignore[no-any-return]
 
 
 class AsyncHandler(ASGIHandler):

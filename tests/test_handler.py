@@ -135,7 +135,7 @@ async def echo(request):
     # Before reading: request.body replaces the stream. AsyncHandler's RequestBody wraps
     # Django's spooled temporary file.
     stream = request._stream
-    rolled = (stream._file if isinstance(stream, RequestBody) else stream)._rolled
+    rolled = getattr(stream._file if isinstance(stream, RequestBody) else stream, "_rolled", False)
     return HttpResponse(request.body, headers={"X-Rolled": str(rolled)})
 
 
