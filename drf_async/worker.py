@@ -66,6 +66,8 @@ __all__ = ["AiohttpWorker", "AiohttpUVLoopWorker"]
 
 # aiohttp's parser limits are sizes; gunicorn's 0 means "no limit".
 _UNLIMITED = 2**31 - 1
+# How many peer addresses trusts() remembers its answer for.
+_TRUSTED_HOSTS_KEPT = 1024
 
 
 class _Board:
@@ -196,6 +198,8 @@ class AiohttpWorker(base.Worker):
         self.state: dict[str, Any] = {}
         self.requests = 0
         self.draining = False
+        # trusts()'s answers, per peer address (clients, or the proxies in front).
+        self._trusted_hosts: dict[str, bool] = {}
         self.quick_exit = False
         self._wakeup: asyncio.Future[None] | None = None
         self._lifespan: Lifespan | None = None
@@ -441,11 +445,19 @@ class AiohttpWorker(base.Worker):
         allowed = self.forwarded_allow
         if allowed is None:
             return True
-        try:
-            address = ipaddress.ip_address(peer[0])
-        except ValueError:
-            return False
-        return any(address in network for network in allowed)
+        host = peer[0]
+        trusted = self._trusted_hosts.get(host)
+        if trusted is None:
+            try:
+                address = ipaddress.ip_address(host)
+            except ValueError:
+                trusted = False
+            else:
+                trusted = any(address in network for network in allowed)
+            if len(self._trusted_hosts) >= _TRUSTED_HOSTS_KEPT:
+                self._trusted_hosts.clear()
+            self._trusted_hosts[host] = trusted
+        return trusted
 
     def is_request_line_error(self, exc: LineTooLong) -> bool:
         line, limit = exc.args[0], exc.args[1]

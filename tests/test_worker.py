@@ -33,6 +33,9 @@ def test_forwarded_allow_ips_networks_and_wildcard():
     assert not worker.trusts(("192.168.0.1", 1))
     assert worker.trusts("")  # unix socket peer
     assert make_worker(forwarded_allow_ips="*").trusts(("192.168.0.1", 1))
+    # Asked again (answers are remembered per address): the same answers.
+    assert worker.trusts(("10.1.2.3", 2)) and not worker.trusts(("192.168.0.1", 2))
+    assert not worker.trusts(("not-an-address", 1)) and not worker.trusts(("not-an-address", 1))
 
 
 def test_request_line_and_header_limits_are_told_apart():
