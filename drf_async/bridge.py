@@ -48,6 +48,8 @@ SENT = "drf_async.sent"
 _DRAIN_SWEEP = 0.05
 # How long an acceptor holding more connections than a peer leaves a new one to that peer.
 _ACCEPT_LAG = 0.001
+# At most this many connections accepted per readiness event.
+_ACCEPT_BATCH = 32
 # A drain leaves a just-answered keep-alive connection a moment for its client's next request
 # (which may be on the wire), then closes it: four times the client's usual pause between a
 # response and its next request, within these bounds.
@@ -371,9 +373,10 @@ class Acceptor:
     asyncio's server accepts up to ``backlog`` connections per readiness event (CPython
     bpo-27906), and gunicorn's backlog is 2048: the first worker to wake takes a whole burst
     of connections, so every keep-alive connection of a load test lands on one worker.
-    This acceptor takes one connection per event, and when *peers* tell of a process holding
-    fewer connections it waits a moment (all are woken together, the first to call accept()
-    wins), so N workers share connections evenly; a busy peer that does not take the
+    This acceptor takes connections (up to ``_ACCEPT_BATCH`` per event) only while no peer
+    holds fewer; when *peers* tell of a process holding fewer connections it waits a moment
+    (all are woken together, the first to call accept() wins), so N workers share
+    connections evenly; a busy peer that does not take the
     connection in that moment does not delay it further. It stops accepting at *limit*
     connections (gunicorn's ``worker_connections``), leaving the next ones in the shared
     backlog for another worker.
@@ -417,12 +420,17 @@ class Acceptor:
             self._retry.cancel()
 
     def _ready(self) -> None:
-        fewest = self.peers.fewest()
-        if fewest is None or self.connections <= fewest:
-            self._accept()
-            return
-        self.pause()  # a peer with fewer connections takes this one, if it is free to
-        self._retry = self._loop.call_later(_ACCEPT_LAG, self._accept_and_resume)
+        # Up to _ACCEPT_BATCH connections per event while no peer holds fewer: one at a time
+        # would take a loop iteration each, and under load an iteration is long (512
+        # connections opened at once waited seconds to be accepted).
+        for _ in range(_ACCEPT_BATCH):
+            fewest = self.peers.fewest()
+            if fewest is not None and self.connections > fewest:
+                self.pause()  # a peer with fewer connections takes this one, if it is free to
+                self._retry = self._loop.call_later(_ACCEPT_LAG, self._accept_and_resume)
+                return
+            if not self._accept() or not self.reading:
+                return
 
     def _accept_and_resume(self) -> None:
         self._retry = None
@@ -430,11 +438,12 @@ class Acceptor:
             self._accept()
             self.resume()
 
-    def _accept(self) -> None:
+    def _accept(self) -> bool:
+        """Accept one connection; False when there was none to take (or an error)."""
         try:
             conn, _ = self.sock.accept()
         except (BlockingIOError, InterruptedError, ConnectionAbortedError):
-            return  # another worker took it
+            return False  # another worker took it, or the backlog is empty
         except OSError as exc:
             if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
                 # Linux keeps reporting the socket readable: retry later, as asyncio does.
@@ -443,13 +452,14 @@ class Acceptor:
                 self._retry = self._loop.call_later(1.0, self._accept_and_resume)
             else:
                 self.log.warning("Error accepting a connection: %s", exc)
-            return
+            return False
         conn.setblocking(False)
         self.pending += 1
         self.peers.report(self.connections)
         if self.connections >= self.limit:
             self.pause()
         self._loop.create_task(self._connect(conn))
+        return True
 
     async def _connect(self, conn: socket.socket) -> None:
         try:
