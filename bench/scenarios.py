@@ -13,6 +13,9 @@ JSON, no I/O), ``cache-read`` (one Redis GET), ``http-fanout`` (three concurrent
 calls: drf_async on a shared httpx.AsyncClient and on one shared aiohttp.ClientSession, ninja
 on a shared httpx.AsyncClient, sync DRF three calls one after another on a shared
 requests.Session) and ``article-create`` (POST: validate, insert with M2M tags, read back).
+httpx.AsyncClient's CPU per call grows with the number of concurrent calls (encode/httpx#3215:
+its connection pool rechecks every connection under an anyio lock): at 64 clients × 3 calls it
+costs tens of times aiohttp's, hence drf_async's aiohttp row beside the httpx one.
 
 One worker per server pinned to CPU 0 (taskset), wrk -c64 pinned to CPU 1, as is the upstream
 service of http-fanout (bench/scenario_upstream.py). Before its runs each server answers every
