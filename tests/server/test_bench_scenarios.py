@@ -25,7 +25,7 @@ SERVERS = ("gthread-8", "drf_async", "ninja")
 
 def _load_bench():
     if str(ROOT / "bench") not in sys.path:
-        sys.path.insert(0, str(ROOT / "bench"))  # its `from serve import …`, as when run as a script
+        sys.path.append(str(ROOT / "bench"))  # its `from serve import …`, as when run as a script
     spec = importlib.util.spec_from_file_location("bench_scenarios", ROOT / "bench" / "scenarios.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
