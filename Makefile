@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test test-drf test-ecosystem lint bench bench-serve bench-reliability clean
+.PHONY: install serve test test-drf test-ecosystem lint bench bench-serve bench-scenarios bench-reliability clean
 
 $(STAMP): pyproject.toml requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ bench: $(STAMP)
 
 bench-serve: $(STAMP)
 	$(BIN)/python bench/serve.py
+
+# API scenarios (DB rows, nested detail, JWT, pagination, create, JSON, Redis, HTTP fan-out):
+# drf_async vs sync DRF on gthread 8/32 and django-ninja on uvicorn-worker. Set DATABASE_URL for PostgreSQL.
+bench-scenarios: $(STAMP)
+	$(BIN)/python bench/scenarios.py
 
 # Faults during load, bad input, connection bound, RSS: drf_async vs sync DRF on gthread;
 # writes bench/RELIABILITY.md (~6 minutes). Set DATABASE_URL (PostgreSQL) and REDIS_URL

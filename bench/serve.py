@@ -113,8 +113,14 @@ class Result:
 
 
 class Server:
-    def __init__(self, name: str, cpu: int, env: dict[str, str] | None = None, extra: list[str] | None = None) -> None:
-        worker, app, server_extra, settings_module, server_env = SERVERS[name]
+    """
+    One gunicorn (or granian) worker of *spec* (a `SERVERS` entry; by default ``SERVERS[name]``),
+    pinned to *cpu*, on an ephemeral port; ready once ``GET /plain/`` answers 200.
+    """
+
+    def __init__(self, name: str, cpu: int, env: dict[str, str] | None = None, extra: list[str] | None = None,
+                 spec: tuple[str, str, list[str], str, dict[str, str]] | None = None) -> None:
+        worker, app, server_extra, settings_module, server_env = spec or SERVERS[name]
         extra = [*server_extra, *(extra or [])]
         self.name = name
         with socket.socket() as sock:
@@ -173,16 +179,18 @@ class Server:
             self.process.wait()
 
 
-def wrk(url: str, connections: int, duration: float, cpu: int) -> tuple[float, str, str, str]:
+def wrk(url: str, connections: int, duration: float, cpu: int, extra: list[str] | None = None,
+        ) -> tuple[float, str, str, str]:
+    """req/s, p50, p99 and the errors wrk reports (socket errors, non-2xx) for *url*; *extra*: -H, -s…"""
     seconds = max(1, round(duration))
     command = ["taskset", "-c", str(cpu), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
-               "--timeout", "10s", url]
+               "--timeout", "10s", *(extra or []), url]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1)
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1)
-    errors = re.search(r"Socket errors:.*|Non-2xx or 3xx responses: \d+", out)
-    return rps, p50, p99, errors.group(0) if errors else ""
+    errors = re.findall(r"Socket errors:.*|Non-2xx or 3xx responses: \d+", out)
+    return rps, p50, p99, "; ".join(errors)
 
 
 def idle_connections_rss(name: str, count: int, cpu: int, client_cpu: int) -> tuple[int, int]:
