@@ -21,15 +21,19 @@ import argparse
 import asyncio
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -57,9 +61,12 @@ def _no_control_socket() -> list[str]:
 class Server:
     """A gunicorn master on 127.0.0.1 serving bench/serve_apps.py, stopped by PID."""
 
-    def __init__(self, name: str, *args: str, workers: int = 2, env: dict[str, str] | None = None) -> None:
-        worker, app, extra, self.path = SERVERS[name]
+    def __init__(self, name: str, *args: str, workers: int = 2, env: dict[str, str] | None = None,
+                 app: str | None = None, probe: str = "/plain/", stderr: IO[bytes] | None = None) -> None:
+        worker, default_app, extra, self.path = SERVERS[name]
+        app = app or default_app
         self.name = name
+        self.probe = probe
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -69,7 +76,7 @@ class Server:
         ]
         environ = {**os.environ, "PYTHONPATH": f"{HERE}{os.pathsep}{ROOT}"}
         environ.update(DJANGO_SETTINGS_MODULE="reliability_settings", **(env or {}))
-        self.process = subprocess.Popen(command, env=environ, cwd=HERE, start_new_session=True)
+        self.process = subprocess.Popen(command, env=environ, cwd=HERE, start_new_session=True, stderr=stderr)
         self.wait_workers(workers)
 
     def wait_workers(self, count: int, timeout: float = 30) -> None:
@@ -100,7 +107,7 @@ class Server:
     def answers(self) -> bool:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
-                sock.sendall(b"GET /plain/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                sock.sendall(f"GET {self.probe} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
                 return sock.recv(100).startswith(b"HTTP/1.1 200")
         except OSError:
             return False
@@ -255,6 +262,7 @@ async def run_load(
 class Cell:
     text: str
     good: bool
+    measured: Any = None  # what the text is made from, for the tests
 
 
 def _faulted(load: Load) -> Cell:
@@ -447,7 +455,6 @@ def db_connections(name: str, duration: float, concurrency: int = 256) -> Cell:
     given = os.environ.get("DATABASE_URL")
     if not given or not given.startswith("postgres"):
         return Cell("skipped: needs DATABASE_URL=postgres://…", True)
-    import threading
 
     import psycopg
 
@@ -510,6 +517,262 @@ def throttle(name: str, duration: float, trials: int = 3) -> Cell:
     return Cell(f"{', '.join(map(str, allowed))} allowed ({trials} runs; the rate is 10)", set(allowed) == {10})
 
 
+# Request bodies: refused, over the limit, dribbled, nested
+
+
+MiB = 1024 * 1024
+BIG_BODY = 200 * MiB
+BODY_READ_GOAL = 8 * MiB  # a refused body may cost what the socket buffers and one read hold, no more
+TMP_GROWTH_GOAL = 8 * MiB
+
+
+def _view(name: str, kind: str) -> str:
+    """The path of the *kind* view (auth, parse) for server *name*: DRF's on gthread, drf_async's on drf_async."""
+    return f"/{'async' if name == 'drf_async' else 'sync'}-{kind}/"
+
+
+def _tmp_usage(tmpdir: str, pids: list[int]) -> int:
+    """Bytes in *tmpdir*: its files, and the unlinked files *pids* hold open there
+    (`tempfile.TemporaryFile`, which Django's spooled body rolls over to, has no name on Linux: O_TMPFILE)."""
+    total = 0
+    for root, _, files in os.walk(tmpdir):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+    for pid in pids:
+        try:
+            fds = list(Path(f"/proc/{pid}/fd").iterdir())
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(fd)
+                if target.startswith(tmpdir + os.sep) and target.endswith(" (deleted)"):
+                    total += os.stat(fd).st_size
+            except OSError:
+                pass
+    return total
+
+
+class TmpWatch:
+    """The peak size of *tmpdir* (see `_tmp_usage`), sampled every 10 ms by a thread while in the block."""
+
+    def __init__(self, tmpdir: str, pids: list[int]) -> None:
+        self.tmpdir, self.pids, self.peak = tmpdir, pids, 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        while True:
+            self.peak = max(self.peak, _tmp_usage(self.tmpdir, self.pids))
+            if self._done.wait(0.01):
+                return
+
+    def __enter__(self) -> TmpWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+
+@dataclass
+class BodyResult:
+    status: int | None  # None: no response
+    sent: int  # body bytes that sock.send accepted before the response (or the close, or the cap)
+    ended: str  # "response", "closed", "reset" or "timeout"
+    seconds: float
+    tmp_peak: int = 0
+
+
+def _json_piece(offset: int, size: int, filler: memoryview) -> memoryview | bytes:
+    """The bytes at *offset* of a *size*-byte JSON document ``{"data": "xxx…"}``, up to len(filler) of them."""
+    prefix, suffix = b'{"data": "', b'"}'
+    if offset < len(prefix):
+        return prefix[offset:]
+    if offset >= size - len(suffix):
+        return suffix[offset - (size - len(suffix)):]
+    return filler[: size - len(suffix) - offset]
+
+
+def send_body(port: int, path: str, size: int, wait: float = 15) -> BodyResult:
+    """POST a *size*-byte JSON body as fast as the server takes it (non-blocking sends), stopping
+    at the first byte of a response, at the server's close or reset, or after *wait* seconds."""
+    import selectors
+
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {size}\r\n\r\n").encode()
+    filler = memoryview(b"x" * 256 * 1024)
+    sent, reply, ended = 0, b"", "timeout"
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock, selectors.DefaultSelector() as sel:
+        sock.sendall(head)
+        sock.setblocking(False)
+        sel.register(sock, selectors.EVENT_READ | selectors.EVENT_WRITE)
+        while ended == "timeout" and time.monotonic() - started < wait:
+            for _, events in sel.select(timeout=0.1):
+                try:
+                    if events & selectors.EVENT_READ:
+                        data = sock.recv(65536)
+                        reply += data
+                        if not data or b"\r\n" in reply:
+                            ended = "response" if reply else "closed"
+                            break
+                    if events & selectors.EVENT_WRITE and sent < size:
+                        sent += sock.send(_json_piece(sent, size, filler))
+                        if sent == size:
+                            sel.modify(sock, selectors.EVENT_READ)
+                except BlockingIOError:
+                    pass
+                except (BrokenPipeError, ConnectionResetError):
+                    ended = "reset"
+                    break
+        seconds = time.monotonic() - started
+        if ended == "reset":  # a response sent before the reset may still be readable
+            try:
+                reply += sock.recv(65536)
+            except OSError:
+                pass
+    match = re.match(rb"HTTP/1\.[01] (\d{3})", reply)
+    return BodyResult(int(match.group(1)) if match else None, sent, ended, seconds)
+
+
+def big_body(name: str, path: str, size: int = BIG_BODY, wait: float = 15) -> BodyResult:
+    """`send_body` to a fresh 1-worker server whose TMPDIR is a fresh directory, watched meanwhile."""
+    tmpdir = tempfile.mkdtemp(prefix="drf-async-reliability-tmp-")
+    try:
+        with Server(name, workers=1, env={"TMPDIR": tmpdir}) as server:
+            with TmpWatch(tmpdir, server.worker_pids()) as watch:
+                result = send_body(server.port, path, size, wait)
+                time.sleep(0.05)  # a last sample after the response
+            result.tmp_peak = watch.peak
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    return result
+
+
+def _body_cell(result: BodyResult, refused: set[int]) -> Cell:
+    status = result.status or f"no response ({result.ended})"
+    text = (f"{status} after {result.sent / MiB:.1f} MiB sent ({result.seconds:.1f} s); "
+            f"temp dir peak {result.tmp_peak / MiB:.1f} MiB")
+    good = result.status in refused and result.sent <= BODY_READ_GOAL and result.tmp_peak < TMP_GROWTH_GOAL
+    return Cell(text, good, result)
+
+
+def big_body_auth(name: str, duration: float, size: int = BIG_BODY) -> Cell:
+    """A *size*-byte JSON body, no credentials, to a view with IsAuthenticated: refused before it is read?"""
+    return _body_cell(big_body(name, _view(name, "auth"), size), {401, 403})
+
+
+def big_body_limit(name: str, duration: float, size: int = BIG_BODY) -> Cell:
+    """A *size*-byte JSON body to a view that parses it: refused past DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB)?"""
+    return _body_cell(big_body(name, _view(name, "parse"), size), {400, 413})
+
+
+@dataclass
+class DribbleResult:
+    closed_after: float | None  # None: still open after the wait
+    status: int | None
+    sent: int
+    wait: float
+
+
+def dribble_body(port: int, path: str, wait: float = 40, length: int = 1000) -> DribbleResult:
+    """A POST announcing *length* bytes of body, then one byte a second: how long until the server closes."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    reply, sent, closed_after = b"", 0, None
+    try:
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     f"Content-Length: {length}\r\n\r\n".encode())
+        started = time.monotonic()
+        next_byte = started
+        while closed_after is None and (now := time.monotonic()) - started < wait:
+            if now >= next_byte and sent < length - 1:  # never the last byte: the body stays incomplete
+                try:
+                    sock.sendall(b" ")
+                    sent += 1
+                except OSError:
+                    closed_after = now - started
+                    break
+                next_byte += 1
+            sock.settimeout(max(0.01, min(next_byte, started + wait) - time.monotonic()))
+            try:
+                data = sock.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                data = b""
+            reply += data
+            if not data:
+                closed_after = time.monotonic() - started
+    finally:
+        sock.close()
+    match = re.match(rb"HTTP/1\.[01] (\d{3})", reply)
+    return DribbleResult(closed_after, int(match.group(1)) if match else None, sent, wait)
+
+
+def dribble(name: str, duration: float, timeout: int = 10, wait: float = 40) -> Cell:
+    """An incomplete body dribbled at 1 byte/s to the parsing view, `--timeout` *timeout*, 1 worker."""
+    with Server(name, "--timeout", str(timeout), workers=1) as server:
+        result = dribble_body(server.port, _view(name, "parse"), wait)
+    if result.closed_after is None:
+        text = f"not closed after {wait:.0f} s ({result.sent} bytes sent)"
+    else:
+        answer = result.status or "no response"
+        text = f"closed after {result.closed_after:.1f} s ({answer}; {result.sent} bytes sent)"
+    good = result.closed_after is not None and result.closed_after <= timeout + 5
+    return Cell(text, good, result)
+
+
+@dataclass
+class NestedResult:
+    status: int
+    drf_error: bool  # the body is DRF's error body: JSON with "detail"
+    traceback: bool  # in the response or in the server's output
+    next_status: int | None  # a valid request on a new connection afterwards
+
+
+def _post(port: int, path: str, body: bytes) -> tuple[int, bytes]:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("POST", path, body=body, headers={"Content-Type": "application/json", "Connection": "close"})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def nested_json(name: str, duration: float, depth: int = 100_000) -> Cell:
+    """JSON nested *depth* deep POSTed to the parsing view, then `[]` on a new connection (1 worker)."""
+    import json
+
+    path = _view(name, "parse")
+    with tempfile.TemporaryFile() as log:
+        with Server(name, workers=1, stderr=log) as server:
+            status, body = _post(server.port, path, b"[" * depth + b"]" * depth)
+            try:
+                next_status: int | None = _post(server.port, path, b"[]")[0]
+            except OSError:
+                next_status = None
+            time.sleep(0.2)  # what the worker logs about the first request
+        log.seek(0)
+        output = log.read()
+    try:
+        drf_error = "detail" in json.loads(body)
+    except (ValueError, TypeError):
+        drf_error = False
+    traceback = b"Traceback" in body or b"Traceback" in output
+    result = NestedResult(status, drf_error, traceback, next_status)
+    text = (f"{status}, {'DRF error body' if drf_error else 'not DRF’s error body'}, "
+            f"{'a traceback logged' if traceback else 'no traceback'}; next request {next_status or 'not answered'}")
+    return Cell(text, status == 400 and drf_error and not traceback and next_status == 200, result)
+
+
 SCENARIOS: dict[str, tuple[str, Callable[[str, float], Cell]]] = {
     "idle_keepalive": ("one idle keep-alive connection during `--max-requests` recycling, SIGHUP or SIGTERM "
                        "(1 worker)", idle_keepalive),
@@ -524,6 +787,14 @@ SCENARIOS: dict[str, tuple[str, Callable[[str, float], Cell]]] = {
     "db_connections": ("PostgreSQL connections at c=256 (2 workers × 32 threads)", db_connections),
     "throttle": ("anon throttle 10/min, 2 workers, Redis cache, 40 concurrent", throttle),
     "rss": ("worker RSS over 100k requests (c=16)", rss),
+    "big_body_auth": ("200 MB JSON body, no credentials, to a view with `IsAuthenticated` (1 worker): status, "
+                      "body bytes sent before the answer, peak of the server's TMPDIR", big_body_auth),
+    "big_body_limit": ("200 MB JSON body to a view that parses it (`DATA_UPLOAD_MAX_MEMORY_SIZE` 2.5 MB, 1 worker)",
+                       big_body_limit),
+    "dribble": ("incomplete body at 1 byte/s (`Content-Length: 1000`) to the parsing view, `--timeout 10` "
+                "(1 worker): when the server closes", dribble),
+    "nested_json": ("JSON nested 100,000 deep to the parsing view, then a request on a new connection (1 worker)",
+                    nested_json),
 }
 
 
