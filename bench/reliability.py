@@ -3,7 +3,7 @@ Reliability benchmark: faults injected during load, bad input, the connection bo
 over many requests, on the drf_async stack (AiohttpWorker + AsyncHandler) and on sync DRF
 under gunicorn gthread (the trusted baseline), same endpoints (bench/serve_urls.py).
 
-    .venv/bin/python bench/reliability.py                  # every scenario, both servers (~4 min)
+    .venv/bin/python bench/reliability.py                  # every scenario, both servers (~11 min)
     .venv/bin/python bench/reliability.py --write          # the same, and writes bench/RELIABILITY.md
     .venv/bin/python bench/reliability.py sighup --server drf_async --duration 10
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import re
 import shutil
@@ -75,7 +76,7 @@ class Server:
             "--graceful-timeout", "30", "--log-level", "warning", *_no_control_socket(), *extra, *args, app,
         ]
         environ = {**os.environ, "PYTHONPATH": f"{HERE}{os.pathsep}{ROOT}"}
-        environ.update(DJANGO_SETTINGS_MODULE="reliability_settings", **(env or {}))
+        environ.update({"DJANGO_SETTINGS_MODULE": "reliability_settings", **(env or {})})
         self.process = subprocess.Popen(command, env=environ, cwd=HERE, start_new_session=True, stderr=stderr)
         self.wait_workers(workers)
 
@@ -773,6 +774,100 @@ def nested_json(name: str, duration: float, depth: int = 100_000) -> Cell:
     return Cell(text, status == 400 and drf_error and not traceback and next_status == 200, result)
 
 
+# Fuzzing: schemathesis against the sample API's OpenAPI schema
+
+SAMPLE_STORES = ["north", "south"]  # sampleapi.stores, no latency
+
+
+def _sample_api_database(tmpdir: str) -> str:
+    """The sample API migrated and seeded into a SQLite file in *tmpdir*, the template the fuzzed copy comes from."""
+    template = os.path.join(tmpdir, "template.sqlite3")
+    if not os.path.exists(template):
+        script = ("import django; django.setup(); from django.core.management import call_command as c; "
+                  "c('migrate', interactive=False, verbosity=0); c('seed')")
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "sampleapi.settings",
+               "DATABASE_URL": f"sqlite:///{template}"}
+        subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, timeout=300)
+    return template
+
+
+def _token(port: int) -> str:
+    import json
+
+    status, body = _post(port, "/api/auth/token/", b'{"username": "alice", "password": "bookshop"}')
+    assert status == 200, body
+    return json.loads(body)["token"]
+
+
+@dataclass
+class FuzzResult:
+    cases: int  # test cases schemathesis ran (one request each)
+    server_errors: Counter[str]  # 5xx responses by "METHOD path → status"
+    operations: int  # operations those cases reached
+
+
+def _fuzz_report(ndjson: Path) -> FuzzResult:
+    """The cases and 5xx responses in schemathesis' NDJSON events: each finished scenario
+    records its requests and responses (``recorder.interactions``)."""
+    import json
+
+    cases, errors, operations = 0, Counter[str](), set()
+    for line in ndjson.read_text().splitlines():
+        recorder = json.loads(line).get("ScenarioFinished", {}).get("recorder", {})
+        for case_id, interaction in recorder.get("interactions", {}).items():
+            case = recorder.get("cases", {}).get(case_id, {}).get("value", {})
+            operation = f"{case.get('method', '?')} {case.get('path', '?')}"
+            cases += 1
+            operations.add(operation)
+            status = (interaction.get("response") or {}).get("status_code") or 0
+            if status >= 500:
+                errors[f"{operation} → {status}"] += 1
+    return FuzzResult(cases, errors, len(operations))
+
+
+def schemathesis(name: str, duration: float, max_time: int = 100, workers: int = 2) -> Cell:
+    """schemathesis' `not_a_server_error` check against the sample API (drf_async's classes) on
+    server *name*, as alice (a token), for *max_time* seconds, on a copy of a seeded SQLite database."""
+    if importlib.util.find_spec("schemathesis") is None:
+        return Cell("skipped: needs schemathesis (requirements-dev.txt)", True)
+    tmpdir = tempfile.mkdtemp(prefix="drf-async-reliability-fuzz-")
+    stores = None
+    try:
+        database = os.path.join(tmpdir, f"{name}.sqlite3")
+        shutil.copy(_sample_api_database(tmpdir), database)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            stores_port = sock.getsockname()[1]
+        stores = subprocess.Popen([sys.executable, "-m", "sampleapi.stores", "--port", str(stores_port),
+                                   "--latency", "0", *SAMPLE_STORES], cwd=ROOT, start_new_session=True,
+                                  stdout=subprocess.DEVNULL)
+        app = "sampleapi.asgi:application" if name == "drf_async" else "sampleapi.wsgi:application"
+        env = {"DJANGO_SETTINGS_MODULE": "sampleapi.settings", "DATABASE_URL": f"sqlite:///{database}",
+               "BOOKSHOP_STORES_URL": f"http://127.0.0.1:{stores_port}", "BOOKSHOP_STORES": ",".join(SAMPLE_STORES),
+               "THROTTLE_ANON": "100000/min", "THROTTLE_USER": "100000/min"}
+        with Server(name, workers=1, app=app, probe="/api/health/", env=env) as server:
+            ndjson = Path(tmpdir) / "events.ndjson"
+            command = [str(Path(sys.executable).with_name("schemathesis")), "run",
+                       f"http://127.0.0.1:{server.port}/api/schema/", "--checks", "not_a_server_error",
+                       "--max-time", str(max_time), "--workers", str(workers), "--seed", "1",
+                       "-H", f"Authorization: Token {_token(server.port)}",
+                       "--report", "ndjson", "--report-ndjson-path", str(ndjson)]
+            done = subprocess.run(command, cwd=tmpdir, capture_output=True, text=True, timeout=max_time + 120)
+            result = _fuzz_report(ndjson) if ndjson.exists() else FuzzResult(0, Counter(), 0)
+    finally:
+        if stores is not None:
+            stores.terminate()
+            stores.wait(10)
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    if not result.cases:
+        return Cell(f"no cases run (schemathesis exited {done.returncode}: {done.stdout[-200:]!r})", False, result)
+    errors = sum(result.server_errors.values())
+    text = f"{errors} 5xx / {result.cases:,} cases ({result.operations} operations)"
+    if errors:
+        text += " (" + ", ".join(f"{what}: {n}" for what, n in result.server_errors.most_common(3)) + ")"
+    return Cell(text, errors == 0, result)
+
+
 SCENARIOS: dict[str, tuple[str, Callable[[str, float], Cell]]] = {
     "idle_keepalive": ("one idle keep-alive connection during `--max-requests` recycling, SIGHUP or SIGTERM "
                        "(1 worker)", idle_keepalive),
@@ -795,6 +890,8 @@ SCENARIOS: dict[str, tuple[str, Callable[[str, float], Cell]]] = {
                 "(1 worker): when the server closes", dribble),
     "nested_json": ("JSON nested 100,000 deep to the parsing view, then a request on a new connection (1 worker)",
                     nested_json),
+    "schemathesis": ("schemathesis `not_a_server_error` on the sample API's schema (its drf_async classes; "
+                     "gthread: under WSGI), as alice, 100 s, seed 1, 1 worker: 5xx / cases", schemathesis),
 }
 
 
@@ -860,6 +957,18 @@ def write(rows: list[tuple[str, dict[str, Cell], str]], servers: list[str]) -> N
         "  (one atomic Redis script per check) and DRF's `AnonRateThrottle` on gthread (read, then",
         "  write). Set DRF's `NUM_PROXIES` (0 without a proxy) or a made-up `X-Forwarded-For`",
         "  gets a new allowance per request, with either class.",
+        "- Body rows: *sent* counts what the client's `sock.send` accepted before the first byte of the",
+        "  answer (or the server's close), so it includes what the kernel buffers hold (a few MB on",
+        "  127.0.0.1); the temp dir is the server's `TMPDIR`, a fresh directory, sampled every 10 ms",
+        "  (its files and the unlinked ones the worker holds open there, where Django spools a body",
+        "  past `FILE_UPLOAD_MAX_MEMORY_SIZE`). The goal: refused after at most 8 MiB, under 8 MiB",
+        "  spooled; a dribbled body closed within `--timeout` + 5 s; nested JSON a 400 with DRF's",
+        "  error body and no traceback.",
+        "- The schemathesis row runs `schemathesis run http://127.0.0.1:PORT/api/schema/ --checks",
+        "  not_a_server_error --max-time 100 --workers 2 --seed 1 -H 'Authorization: Token …'`",
+        "  (alice's token: bob's objects answer 403 to its writes) against the sample API, its",
+        "  drf_async classes on both stacks (under WSGI on gthread), on a copy of a freshly seeded",
+        "  SQLite database, with `sampleapi.stores` running for the availability fan-out.",
     ]
     REPORT.write_text("\n".join(lines) + "\n")
     print(f"wrote {REPORT}")
