@@ -142,3 +142,17 @@ def test_nested_json_is_a_400_and_the_worker_serves_on():
     """JSON nested 100,000 deep: 400 with DRF's error body, no traceback; the next request is a 200."""
     result = bench.nested_json("drf_async", 0).measured
     assert (result.status, result.drf_error, result.traceback, result.next_status) == (400, True, False, 200), result
+
+
+# The reduced row: schemathesis' fuzzing phase alone, 3 cases per operation (not a time budget,
+# which loading the schema may use up on a busy machine).
+FUZZ_EXAMPLES = 3
+
+
+@pytest.mark.skipif(importlib.util.find_spec("schemathesis") is None,
+                    reason="schemathesis is not installed (requirements-dev.txt)")
+def test_schemathesis_finds_no_server_error():
+    """schemathesis (3 fuzzed cases per operation) on the sample API on the drf_async stack: none answered 5xx."""
+    cell = bench.schemathesis("drf_async", 0, max_examples=FUZZ_EXAMPLES)
+    assert cell.measured.cases > 0 and cell.measured.operations > 0, cell.text
+    assert not cell.measured.server_errors, cell.text
