@@ -1,7 +1,9 @@
 """
-Reliability benchmark: faults injected during load, bad input, the connection bound and RSS
-over many requests, on the drf_async stack (AiohttpWorker + AsyncHandler) and on sync DRF
-under gunicorn gthread (the trusted baseline), same endpoints (bench/serve_urls.py).
+Reliability benchmark: faults injected during load, bad input (large, slow and deeply nested
+request bodies among it), the connection bound, RSS over many requests and a fuzzer on the
+sample API, on the drf_async stack (AiohttpWorker + AsyncHandler) and on sync DRF under
+gunicorn gthread (the trusted baseline), same endpoints (bench/serve_urls.py,
+bench/reliability_urls.py).
 
     .venv/bin/python bench/reliability.py                  # every scenario, both servers (~11 min)
     .venv/bin/python bench/reliability.py --write          # the same, and writes bench/RELIABILITY.md
@@ -961,11 +963,11 @@ def write(rows: list[tuple[str, dict[str, Cell], str]], servers: list[str]) -> N
     lines = [
         "## Reliability",
         "",
-        "Faults injected during load, bad input, the connection bound and memory, on the drf_async",
-        "stack and on sync DRF under gunicorn gthread (32 threads), same endpoints (a view awaiting",
-        "50 ms of I/O for the fault rows), on one 2-core machine over 127.0.0.1. Regenerate with",
-        "`make bench-reliability`; each row's own command is in its last column. How the load",
-        "counts failures is in bench/reliability.py's docstring.",
+        "Faults injected during load, bad input, request bodies, the connection bound, memory and a",
+        "fuzzer, on the drf_async stack and on sync DRF under gunicorn gthread (32 threads), same",
+        "endpoints (a view awaiting 50 ms of I/O for the fault rows), on one 2-core machine over",
+        "127.0.0.1. Regenerate with `make bench-reliability`; each row's own command is in its last",
+        "column. How the load counts failures is in bench/reliability.py's docstring.",
         "",
         "| fault / input | " + " | ".join(LABELS[name] for name in servers) + " | command |",
         "|---|" + "---|" * len(servers) + "---|",
