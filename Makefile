@@ -58,8 +58,8 @@ bench-serve: $(STAMP)
 bench-scenarios: $(STAMP)
 	$(BIN)/python bench/scenarios.py
 
-# Faults during load, bad input, connection bound, RSS: drf_async vs sync DRF on gthread;
-# writes bench/RELIABILITY.md (~6 minutes). Set DATABASE_URL (PostgreSQL) and REDIS_URL
+# Faults during load, bad input, request bodies, connection bound, RSS, fuzzing: drf_async vs sync DRF on gthread;
+# writes bench/RELIABILITY.md (~11 minutes). Set DATABASE_URL (PostgreSQL) and REDIS_URL
 # for the database-connections and throttle rows.
 bench-reliability: $(STAMP)
 	$(BIN)/python bench/reliability.py --write

@@ -1,9 +1,13 @@
-"""bench/reliability.py's endpoints: the benchmark's (serve_urls.py), a database round trip, throttled views."""
+"""
+bench/reliability.py's endpoints: the benchmark's (serve_urls.py), a database round trip, throttled
+views, a view that refuses anonymous requests before reading the body, and one that parses it.
+"""
 
 from __future__ import annotations
 
 from django.db import connection
 from django.urls import path
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
@@ -44,10 +48,42 @@ class AsyncThrottled(AsyncAPIView):
         return Response({"hello": "world"})
 
 
+class SyncAuth(APIView):
+    """Refuses an anonymous request (no authenticators: 403) before anything reads its body."""
+
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request):
+        return Response({"hello": "world"})
+
+
+class AsyncAuth(AsyncAPIView):
+    permission_classes = [IsAuthenticated]
+
+    async def post(self, request):
+        return Response({"hello": "world"})
+
+
+class SyncParse(APIView):
+    """Parses the body (DRF's JSONParser through `request.data`)."""
+
+    def post(self, request):
+        return Response({"items": len(request.data)})
+
+
+class AsyncParse(AsyncAPIView):
+    async def post(self, request):
+        return Response({"items": len(request.data)})
+
+
 urlpatterns = [
     *serve_urlpatterns,
     path("sync-db/", SyncDB.as_view()),
     path("async-db/", AsyncDB.as_view()),
     path("sync-throttled/", SyncThrottled.as_view()),
     path("async-throttled/", AsyncThrottled.as_view()),
+    path("sync-auth/", SyncAuth.as_view()),
+    path("async-auth/", AsyncAuth.as_view()),
+    path("sync-parse/", SyncParse.as_view()),
+    path("async-parse/", AsyncParse.as_view()),
 ]
