@@ -57,6 +57,24 @@ class Outcome(Protocol):
     def cancel(self) -> bool: ...
 
 
+class _Unwatched:
+    """The outcome of a bookkeeping call nobody awaits: cheaper than a Future made per call."""
+
+    def set_running_or_notify_cancel(self) -> bool:
+        return True
+
+    def set_result(self, result: Any) -> None:
+        pass
+
+    def set_exception(self, exception: BaseException) -> None:
+        pass
+
+    def cancel(self) -> bool:
+        return False
+
+
+_UNWATCHED = _Unwatched()
+
 # (future, fn, args, kwargs, lane): lane is None for the pool's own bookkeeping calls.
 WorkItem = tuple[Outcome, Callable[..., Any], tuple[Any, ...], dict[str, Any], "Lane | None"]
 
@@ -206,7 +224,7 @@ class Lane(concurrent.futures.Executor):
             if cleanup is None:
                 self._pool._release(worker)
             else:
-                worker.queue.put((concurrent.futures.Future(), self._cleanup_and_release, (worker, cleanup), {}, None))
+                worker.queue.put((_UNWATCHED, self._cleanup_and_release, (worker, cleanup), {}, None))
 
     def _bind(self, worker: _Worker) -> None:
         with self._lock:
@@ -225,7 +243,7 @@ class Lane(concurrent.futures.Executor):
         self._taken += 1
         # One queue item for the bookkeeping and every call waiting: one wake-up of the thread.
         batch = (worker, self._taken == 1, self._pending)
-        worker.queue.put((concurrent.futures.Future(), self._run_taken, batch, {}, None))
+        worker.queue.put((_UNWATCHED, self._run_taken, batch, {}, None))
         self._pending = []
 
     def _run_taken(self, worker: _Worker, first: bool, items: list[WorkItem]) -> None:
