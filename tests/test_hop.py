@@ -28,7 +28,8 @@ from django.test import override_settings
 from django.urls import path
 
 from drf_async import hop
-from drf_async.handler import AsyncHandler
+from drf_async.handler import AsyncHandler, _thread_sensitive_context
+from drf_async.threads import ThreadPool
 from tests import urls
 from tests.test_handler import Exchange
 
@@ -254,31 +255,35 @@ async def test_async_to_sync_inside_the_call_runs_on_the_requests_loop(handler, 
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_a_cancelled_call_finishes_on_its_thread_and_the_transaction_is_rolled_back(handler, hop_path):
+async def test_a_cancelled_call_finishes_on_its_thread_and_the_transaction_is_rolled_back(hop_path):
     """
     A client that leaves while a sync call runs: the view gets CancelledError at once (as in
     asgiref), the call runs to its end on its thread (the request's last hop waits behind
     it), then the transaction it left open is rolled back and the thread given back.
     """
+    with override_settings(MIDDLEWARE=[]):
+        app = AsyncHandler(max_threads=1)
+    Seen.reset()
     exchange = Exchange(path="/hop/blocking/", query_string=b"name=cancelled")
-    task = asyncio.ensure_future(exchange.run(handler))
+    task = asyncio.ensure_future(exchange.run(app))
     assert await asyncio.to_thread(Seen.started.wait, 5)
     exchange.disconnected.set()
     while "cancelled_before_finished" not in Seen.values:
         await asyncio.sleep(0.005)
-    assert Seen.values["cancelled_before_finished"] is True
+    assert Seen.values == {"cancelled_before_finished": True}
     # The request's request_finished hop queues behind the call, on its thread.
     assert not task.done()
     Seen.release.set()
     await task
     assert exchange.sent == []
-    lane = handler.thread_pool.lane()  # the pool's only other thread, or this one once cleaned up
-    for _ in range(2):
-        assert await asyncio.wrap_future(lane.submit(thread_state)) == (False, True)
-    lane.close()
     assert Seen.values["finished"]
+    # The pool's one thread, clean: no transaction left, autocommit back on.
+    lane = app.thread_pool.lane()
+    assert await asyncio.wrap_future(lane.submit(thread_state)) == (False, True)
+    lane.close()
     assert not await User.objects.filter(username="cancelled").aexists()
-    assert handler.thread_pool.busy == 0
+    assert app.thread_pool.busy == 0
+    app.thread_pool.shutdown()
 
 
 async def test_a_cancellation_swallowed_inside_async_to_sync_lets_the_call_finish(handler, hop_path):
@@ -343,3 +348,28 @@ def test_the_mirrored_asgiref_code_is_a_reviewed_version():
     source = inspect.getsource(hop._asgiref_call) + inspect.getsource(SyncToAsync.thread_handler)
     digest = hashlib.sha256(source.encode()).hexdigest()
     assert digest in MIRRORED_DIGESTS.values(), (asgiref.__version__, digest)
+
+
+async def test_a_call_still_queued_when_its_lane_closes_never_runs(hop_path):
+    """
+    A call waiting for a thread when its request's lane closes (a task that outlived its
+    request) is cancelled: its awaiter gets CancelledError, and the function never runs.
+    """
+    Seen.reset()
+    pool = ThreadPool(1)
+    busy, other = pool.lane(), pool.lane()
+    holder = asyncio.wrap_future(busy.submit(Seen.release.wait, 10))
+    ran: list[bool] = []
+    async with _thread_sensitive_context(other):
+        queued = asyncio.ensure_future(sync_to_async(ran.append)(True))
+        await asyncio.sleep(0.01)
+        assert not queued.done()
+    other.close()
+    with pytest.raises(asyncio.CancelledError):
+        await queued
+    Seen.release.set()
+    await holder
+    busy.close()
+    assert ran == []
+    assert pool.busy == 0
+    pool.shutdown()
