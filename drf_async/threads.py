@@ -36,7 +36,7 @@ import threading
 import weakref
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import connections
 
@@ -44,8 +44,39 @@ __all__ = ["Lane", "ThreadPool"]
 
 logger = logging.getLogger("drf_async.threads")
 
+
+class Outcome(Protocol):
+    """What a pooled thread completes for a call: the part of `concurrent.futures.Future` it uses."""
+
+    def set_running_or_notify_cancel(self) -> bool: ...
+
+    def set_result(self, result: Any) -> None: ...
+
+    def set_exception(self, exception: BaseException) -> None: ...
+
+    def cancel(self) -> bool: ...
+
+
+class _Unwatched:
+    """The outcome of a bookkeeping call nobody awaits: cheaper than a Future made per call."""
+
+    def set_running_or_notify_cancel(self) -> bool:
+        return True
+
+    def set_result(self, result: Any) -> None:
+        pass
+
+    def set_exception(self, exception: BaseException) -> None:
+        pass
+
+    def cancel(self) -> bool:
+        return False
+
+
+_UNWATCHED = _Unwatched()
+
 # (future, fn, args, kwargs, lane): lane is None for the pool's own bookkeeping calls.
-WorkItem = tuple[concurrent.futures.Future[Any], Callable[..., Any], tuple[Any, ...], dict[str, Any], "Lane | None"]
+WorkItem = tuple[Outcome, Callable[..., Any], tuple[Any, ...], dict[str, Any], "Lane | None"]
 
 
 class _Worker(threading.Thread):
@@ -85,7 +116,7 @@ class _Worker(threading.Thread):
 
     def _run(
         self,
-        future: concurrent.futures.Future[Any],
+        future: Outcome,
         fn: Callable[..., Any],
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
@@ -143,22 +174,30 @@ class Lane(concurrent.futures.Executor):
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self.submit_to(future, fn, *args, **kwargs)
+        return future
+
+    def submit_to(self, future: Outcome, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        """
+        `submit()` with the caller's *future*: anything with a `concurrent.futures.Future`'s
+        ``set_running_or_notify_cancel()``, ``set_result()``, ``set_exception()`` and
+        ``cancel()`` (`drf_async.hop` completes its caller's asyncio future with them).
+        """
         item: WorkItem = (future, fn, args, kwargs, self)
         with self._lock:
             if self._closed:
                 raise RuntimeError("cannot run sync code for a request that has finished")
             if self._worker is not None:
                 self._worker.queue.put(item)
-                return future
+                return
             self._pending.append(item)
             if self._waiting:
-                return future
+                return
             worker = self._pool._acquire(self)
             if worker is None:
                 self._waiting = True
-                return future
+                return
             self._bind_locked(worker)
-        return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         # The handler owns the lane's lifetime (see close()); asgiref < 3.13 calls this
@@ -185,7 +224,7 @@ class Lane(concurrent.futures.Executor):
             if cleanup is None:
                 self._pool._release(worker)
             else:
-                worker.queue.put((concurrent.futures.Future(), self._cleanup_and_release, (worker, cleanup), {}, None))
+                worker.queue.put((_UNWATCHED, self._cleanup_and_release, (worker, cleanup), {}, None))
 
     def _bind(self, worker: _Worker) -> None:
         with self._lock:
@@ -204,7 +243,7 @@ class Lane(concurrent.futures.Executor):
         self._taken += 1
         # One queue item for the bookkeeping and every call waiting: one wake-up of the thread.
         batch = (worker, self._taken == 1, self._pending)
-        worker.queue.put((concurrent.futures.Future(), self._run_taken, batch, {}, None))
+        worker.queue.put((_UNWATCHED, self._run_taken, batch, {}, None))
         self._pending = []
 
     def _run_taken(self, worker: _Worker, first: bool, items: list[WorkItem]) -> None:
