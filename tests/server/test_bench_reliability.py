@@ -112,16 +112,12 @@ def test_big_body_is_measured(row, request):
     assert 0 < result.sent <= REDUCED_BODY and result.tmp_peak >= 0, result
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the handler reads and spools the whole body before the view "
-                                       "refuses it; the body is to be read lazily")
 def test_big_body_refused_by_auth_costs_a_few_mb(big_body_auth):
     """No credentials, IsAuthenticated: 401/403 after at most 8 MB sent, temp dir growth under 8 MB."""
     assert big_body_auth.status in (401, 403), big_body_auth
     assert big_body_auth.sent <= MAX_BODY_READ and big_body_auth.tmp_peak < MAX_TMP_GROWTH, big_body_auth
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the whole body is read and spooled before "
-                                       "DATA_UPLOAD_MAX_MEMORY_SIZE refuses it; it is to be refused while reading")
 def test_big_body_past_the_upload_limit_costs_a_few_mb(big_body_limit):
     """A body over DATA_UPLOAD_MAX_MEMORY_SIZE to a parsing view: 400/413 after at most 8 MB, temp dir under 8 MB."""
     assert big_body_limit.status in (400, 413), big_body_limit
@@ -134,7 +130,6 @@ def test_dribble_is_measured(dribble):
     assert dribble.closed_after is None or 0 <= dribble.closed_after <= dribble.wait, dribble
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: an incomplete body has no read timeout yet")
 def test_dribbled_body_is_closed_within_the_timeout(dribble):
     """--timeout 3: the server closes a connection whose body arrives at 1 byte/s within 3 + 4 s."""
     assert dribble.closed_after is not None and dribble.closed_after <= DRIBBLE_TIMEOUT + DRIBBLE_GRACE, dribble
