@@ -39,8 +39,10 @@ class AsyncAPIView(APIView):
     # A comment, not a docstring: drf-spectacular describes an undocumented user view by
     # the first docstring in its MRO before DRF's own classes, which would be this one.
 
-    # DRF's initial() calls the sync check hooks; while it runs, they queue their async
-    # twins here instead, and initial() awaits them in order once DRF's part is done.
+    # DRF's initial() calls the sync check hooks; while it runs, a check that needs a thread
+    # hop or an await queues its async twin here instead (and so does every check after it),
+    # and initial() awaits them in order once DRF's part is done. A pure check that nothing
+    # before it deferred runs in place, as in DRF (`_runs_in_place`).
     _deferred_checks: list[Any] | None = None
 
     @classproperty
@@ -62,9 +64,10 @@ class AsyncAPIView(APIView):
     @callable_from_sync(None)
     async def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         """
-        Run DRF's `initial()` (format suffix, content negotiation, versioning), then await
-        authentication, permissions and throttles, in DRF's order. Sync code may call it too
-        (a test's ``view.initial(request)``): it then runs to completion.
+        Run DRF's `initial()` (format suffix, content negotiation, versioning, and the checks
+        that are pure), then await the other checks (authentication, permissions, throttles),
+        in DRF's order. Sync code may call it too (a test's ``view.initial(request)``): it then
+        runs to completion.
         """
         self._deferred_checks = []
         try:
@@ -120,8 +123,11 @@ class AsyncAPIView(APIView):
     def _acall_action(self, action: Any, /, *args: Any, **kwargs: Any) -> Awaitable[Any]:
         """
         Call a handler or viewset action, ``def`` or ``async def``, through `acall()`. A plain
-        method returning acall()'s coroutine: no coroutine frame of its own per request.
+        method returning the awaitable: an ``async def`` action's own coroutine, with no
+        coroutine frame of acall()'s or its own around it per request.
         """
+        if is_async(action):
+            return action(*args, **kwargs)  # type: ignore[no-any-return]
         return acall(action, *args, **kwargs)
 
     async def ahandle_exception(self, exc: Exception) -> Response:
@@ -204,7 +210,7 @@ class AsyncAPIView(APIView):
         throttles = self.get_throttles()
         if not throttles:
             return
-        mode = mode_of(func for throttle in throttles for func in (throttle.allow_request, throttle.wait))
+        mode = _throttles_mode(throttles)
         if mode == "inline":
             super().check_throttles(request)
         elif mode == "thread":
@@ -225,18 +231,30 @@ class AsyncAPIView(APIView):
             return "thread"
         return mode
 
+    def _may_run_in_place(self, twin: str) -> bool:
+        """
+        Inside initial(): True when the check whose async twin is *twin* may run in place if it
+        is pure: no check before it was deferred (DRF's order), and *twin* is drf_async's own
+        (an override is awaited).
+        """
+        return not self._deferred_checks and getattr(type(self), twin) is getattr(AsyncAPIView, twin)
+
     def _deny(self, request: Request, permission: Any) -> None:
         self.permission_denied(
             request, message=getattr(permission, "message", None), code=getattr(permission, "code", None)
         )
 
-    # The sync policy hooks DRF calls. Inside initial() they defer to their async twins;
+    # The sync policy hooks DRF calls. Inside initial() they run DRF's check in place when it
+    # is pure (no hop, no await: `_may_run_in_place`) and defer to their async twins otherwise;
     # called from sync code in a worker thread (DRF's metadata, a sync get_object()), they
     # still honour async members.
 
     def perform_authentication(self, request: Request) -> None:
         if self._deferred_checks is not None:
-            self._deferred_checks.append(self.aperform_authentication)
+            if self._may_run_in_place("aperform_authentication") and authentication_mode(request) == "inline":
+                super().perform_authentication(request)
+            else:
+                self._deferred_checks.append(self.aperform_authentication)
         elif mode_of(a.authenticate for a in request.authenticators) == "async":
             async_to_sync(self.aperform_authentication)(request)
         else:
@@ -244,7 +262,13 @@ class AsyncAPIView(APIView):
 
     def check_permissions(self, request: Request) -> None:
         if self._deferred_checks is not None:
-            self._deferred_checks.append(self.acheck_permissions)
+            if (
+                self._may_run_in_place("acheck_permissions")
+                and self._permissions_mode(request, self.get_permissions()) == "inline"
+            ):
+                super().check_permissions(request)
+            else:
+                self._deferred_checks.append(self.acheck_permissions)
         elif permissions_mode(self.get_permissions()) == "async":
             async_to_sync(self.acheck_permissions)(request)
         else:
@@ -258,8 +282,11 @@ class AsyncAPIView(APIView):
 
     def check_throttles(self, request: Request) -> None:
         if self._deferred_checks is not None:
-            self._deferred_checks.append(self.acheck_throttles)
-        elif mode_of(f for t in self.get_throttles() for f in (t.allow_request, t.wait)) == "async":
+            if self._may_run_in_place("acheck_throttles") and _throttles_mode(self.get_throttles()) == "inline":
+                super().check_throttles(request)
+            else:
+                self._deferred_checks.append(self.acheck_throttles)
+        elif _throttles_mode(self.get_throttles()) == "async":
             async_to_sync(self.acheck_throttles)(request)
         else:
             super().check_throttles(request)
@@ -287,6 +314,11 @@ def _in_a_thread(dispatch: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
         return await run_in_thread(dispatch, self, request, *args, **kwargs)
 
     return run_in_a_thread
+
+
+def _throttles_mode(throttles: list[Any]) -> str:
+    """`utils.mode_of()` for the throttles' `allow_request()` and `wait()`."""
+    return mode_of(func for throttle in throttles for func in (throttle.allow_request, throttle.wait))
 
 
 def _atomic_requests() -> bool:
