@@ -19,8 +19,10 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.functional import classproperty
 from rest_framework import exceptions, permissions, renderers
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import ForcedAuthentication, Request, wrap_attributeerrors
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -159,6 +161,39 @@ class AsyncAPIView(APIView):
             self.raise_uncaught_exception(exc)
         response.exception = True
         return response
+
+    # API policy implementation methods
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> tuple[Any, str]:
+        """
+        DRF's, with its answer for a repeated ``Accept`` header remembered: DRF's unmodified
+        `DefaultContentNegotiation`, given no ``.json`` suffix and no ``?format=``, picks from
+        that header and the renderers' media types alone (`_NEGOTIATED`).
+        """
+        if force or not self._negotiates_by_accept_only(request):
+            return super().perform_content_negotiation(request, force)
+        renderers = self.get_renderers()
+        key = (_accept_header(request), *(renderer.media_type for renderer in renderers))
+        try:
+            index, media_type = _NEGOTIATED[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable media type: nothing to remember
+            return super().perform_content_negotiation(request, force)
+        else:
+            return renderers[index], media_type
+        with stand_in(self, get_renderers=lambda: renderers):  # DRF picks among these renderers
+            renderer, media_type = super().perform_content_negotiation(request, force)
+        _remember_negotiation(key, renderers, renderer, media_type)
+        return renderer, media_type
+
+    def _negotiates_by_accept_only(self, request: Request) -> bool:
+        """True when DRF's negotiation depends on the ``Accept`` header and the renderers only."""
+        if type(self.get_content_negotiator()) is not DefaultContentNegotiation or _negotiation_is_patched():
+            return False
+        if getattr(self, "format_kwarg", True):  # a format suffix (or initial() not run: DRF's error)
+            return False
+        return not request.query_params.get(api_settings.URL_FORMAT_OVERRIDE)
 
     # Async policy implementation methods
 
@@ -314,6 +349,46 @@ def _in_a_thread(dispatch: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
         return await run_in_thread(dispatch, self, request, *args, **kwargs)
 
     return run_in_a_thread
+
+
+# DRF's content negotiation answers, as (renderer index, media type), keyed by the Accept header
+# and the renderers' media types. Bounded: the header is client input.
+_NEGOTIATED: dict[tuple[str, ...], tuple[int, str]] = {}
+_NEGOTIATED_MAX_ENTRIES = 256
+_NEGOTIATED_MAX_HEADER = 1024
+_DRF_NEGOTIATION = {
+    name: vars(DefaultContentNegotiation)[name]
+    for name in ("select_renderer", "filter_renderers", "get_accept_list", "_get_parsed_accept_list")
+}
+
+
+def _negotiation_is_patched() -> bool:
+    """True when a `DefaultContentNegotiation` method is not the one DRF shipped (a monkeypatch)."""
+    attributes = vars(DefaultContentNegotiation)
+    return any(attributes.get(name) is not func for name, func in _DRF_NEGOTIATION.items())
+
+
+def _accept_header(request: Request) -> str:
+    """
+    The ``Accept`` header DRF's `get_accept_list()` reads from ``request.headers``, taken from
+    ``META`` (what `HttpHeaders` is built from) while Django has not built the headers yet.
+    """
+    django_request = request._request
+    headers = vars(django_request).get("headers")
+    if headers is None and type(django_request).headers is HttpRequest.headers:
+        return django_request.META.get("HTTP_ACCEPT", "*/*")  # type: ignore[no-any-return]
+    return django_request.headers.get("accept", "*/*")  # type: ignore[no-any-return]
+
+
+def _remember_negotiation(key: tuple[str, ...], renderers: list[Any], renderer: Any, media_type: str) -> None:
+    if len(key[0]) > _NEGOTIATED_MAX_HEADER:
+        return
+    for index, candidate in enumerate(renderers):
+        if candidate is renderer:
+            if len(_NEGOTIATED) >= _NEGOTIATED_MAX_ENTRIES:
+                _NEGOTIATED.clear()
+            _NEGOTIATED[key] = (index, media_type)
+            return
 
 
 def _throttles_mode(throttles: list[Any]) -> str:
