@@ -455,6 +455,47 @@ def test_async_object_permissions_match_sync_drf(alice):
     assert Twins().same("get", "perm-or", "mine/", HTTP_X_ALLOW="yes", HTTP_X_OWNER="x").status == 401
 
 
+class RecordsChecks(AsyncAPIView):
+    """Pure policies (no authenticators, AllowAny, no throttles), with each async twin overridden."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = []
+    seen: list[str] | None = None  # as_view(seen=[]): the twins that were awaited
+
+    async def aperform_authentication(self, request):
+        self.seen.append("authentication")
+        await super().aperform_authentication(request)
+
+    async def acheck_permissions(self, request):
+        self.seen.append("permissions")
+        await super().acheck_permissions(request)
+
+    async def acheck_throttles(self, request):
+        self.seen.append("throttles")
+        await super().acheck_throttles(request)
+
+    async def get(self, request):
+        return Response(self.seen)
+
+
+def test_overridden_async_twins_are_awaited_even_when_the_checks_are_pure():
+    """A pure check runs in place inside DRF's initial() unless its async twin is overridden: that one is awaited."""
+    response = async_to_sync(RecordsChecks.as_view(seen=[]))(async_factory.get("/"))
+    assert response.data == ["authentication", "permissions", "throttles"]
+
+
+class LaterTwinOverridden(RecordsChecks):
+    aperform_authentication = AsyncAPIView.aperform_authentication
+    acheck_permissions = AsyncAPIView.acheck_permissions
+
+
+def test_checks_after_a_deferred_one_keep_drf_order():
+    """The pure checks before an overridden twin run in place; the override is still awaited."""
+    response = async_to_sync(LaterTwinOverridden.as_view(seen=[]))(async_factory.get("/"))
+    assert response.data == ["throttles"]
+
+
 # Throttling
 
 
