@@ -44,7 +44,7 @@ class AsyncAPIView(APIView):
     # DRF's initial() calls the sync check hooks; while it runs, a check that needs a thread
     # hop or an await queues its async twin here instead (and so does every check after it),
     # and initial() awaits them in order once DRF's part is done. A pure check that nothing
-    # before it deferred runs in place, as in DRF (`_runs_in_place`).
+    # before it deferred runs in place, as in DRF (`_may_run_in_place`).
     _deferred_checks: list[Any] | None = None
 
     @classproperty
