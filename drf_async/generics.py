@@ -222,7 +222,7 @@ class AsyncGenericAPIView(AsyncAPIView, generics.GenericAPIView):
         """
         if getattr(action, "__name__", None) in _WRITE_ACTIONS and not is_async(action):
             action = _atomically(action, self._write_db())
-        return acall(action, *args, **kwargs)
+        return super()._acall_action(action, *args, **kwargs)
 
     async def _aperform(self, hook: Callable[..., Any], arg: Any, instance: Model | None = None) -> Any:
         """

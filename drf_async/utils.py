@@ -14,8 +14,8 @@ so `drf_async.handler` can be imported at the top of an asgi.py, before
 
 from __future__ import annotations
 
-import asyncio
 import inspect
+from asyncio import _get_running_loop
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from functools import wraps
@@ -177,7 +177,9 @@ def callable_from_sync(sync_func: Callable[..., Any] | None) -> Callable[[F], F]
     def decorator(async_func: F) -> F:
         @wraps(async_func)
         def method(*args: Any, **kwargs: Any) -> Any:
-            if _on_event_loop():
+            # Asked on every call: asyncio's C accessor answers with None off the loop, where
+            # get_running_loop() raises (an exception raised and caught per sync call).
+            if _get_running_loop() is not None:
                 return async_func(*args, **kwargs)
             result = (sync_func or async_func)(*args, **kwargs)
             if inspect.isawaitable(result):
@@ -195,14 +197,6 @@ def bridged(async_func: F) -> F:
     code calling it in a thread gets its result, awaited on the loop (`callable_from_sync`).
     """
     return callable_from_sync(async_func)(async_func)
-
-
-def _on_event_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 async def _await(awaitable: Awaitable[Any]) -> Any:

@@ -19,8 +19,10 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.functional import classproperty
 from rest_framework import exceptions, permissions, renderers
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import ForcedAuthentication, Request, wrap_attributeerrors
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -39,8 +41,10 @@ class AsyncAPIView(APIView):
     # A comment, not a docstring: drf-spectacular describes an undocumented user view by
     # the first docstring in its MRO before DRF's own classes, which would be this one.
 
-    # DRF's initial() calls the sync check hooks; while it runs, they queue their async
-    # twins here instead, and initial() awaits them in order once DRF's part is done.
+    # DRF's initial() calls the sync check hooks; while it runs, a check that needs a thread
+    # hop or an await queues its async twin here instead (and so does every check after it),
+    # and initial() awaits them in order once DRF's part is done. A pure check that nothing
+    # before it deferred runs in place, as in DRF (`_may_run_in_place`).
     _deferred_checks: list[Any] | None = None
 
     @classproperty
@@ -62,9 +66,10 @@ class AsyncAPIView(APIView):
     @callable_from_sync(None)
     async def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         """
-        Run DRF's `initial()` (format suffix, content negotiation, versioning), then await
-        authentication, permissions and throttles, in DRF's order. Sync code may call it too
-        (a test's ``view.initial(request)``): it then runs to completion.
+        Run DRF's `initial()` (format suffix, content negotiation, versioning, and the checks
+        that are pure), then await the other checks (authentication, permissions, throttles),
+        in DRF's order. Sync code may call it too (a test's ``view.initial(request)``): it then
+        runs to completion.
         """
         self._deferred_checks = []
         try:
@@ -123,8 +128,11 @@ class AsyncAPIView(APIView):
     def _acall_action(self, action: Any, /, *args: Any, **kwargs: Any) -> Awaitable[Any]:
         """
         Call a handler or viewset action, ``def`` or ``async def``, through `acall()`. A plain
-        method returning acall()'s coroutine: no coroutine frame of its own per request.
+        method returning the awaitable: an ``async def`` action's own coroutine, with no
+        coroutine frame of acall()'s or its own around it per request.
         """
+        if is_async(action):
+            return action(*args, **kwargs)  # type: ignore[no-any-return]
         return acall(action, *args, **kwargs)
 
     async def ahandle_exception(self, exc: Exception) -> Response:
@@ -156,6 +164,39 @@ class AsyncAPIView(APIView):
             self.raise_uncaught_exception(exc)
         response.exception = True
         return response
+
+    # API policy implementation methods
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> tuple[Any, str]:
+        """
+        DRF's, with its answer for a repeated ``Accept`` header remembered: DRF's unmodified
+        `DefaultContentNegotiation`, given no ``.json`` suffix and no ``?format=``, picks from
+        that header and the renderers' media types alone (`_NEGOTIATED`).
+        """
+        if force or not self._negotiates_by_accept_only(request):
+            return super().perform_content_negotiation(request, force)
+        renderers = self.get_renderers()
+        key = (_accept_header(request), *(renderer.media_type for renderer in renderers))
+        try:
+            index, media_type = _NEGOTIATED[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable media type: nothing to remember
+            return super().perform_content_negotiation(request, force)
+        else:
+            return renderers[index], media_type
+        with stand_in(self, get_renderers=lambda: renderers):  # DRF picks among these renderers
+            renderer, media_type = super().perform_content_negotiation(request, force)
+        _remember_negotiation(key, renderers, renderer, media_type)
+        return renderer, media_type
+
+    def _negotiates_by_accept_only(self, request: Request) -> bool:
+        """True when DRF's negotiation depends on the ``Accept`` header and the renderers only."""
+        if type(self.get_content_negotiator()) is not DefaultContentNegotiation or _negotiation_is_patched():
+            return False
+        if getattr(self, "format_kwarg", True):  # a format suffix (or initial() not run: DRF's error)
+            return False
+        return not request.query_params.get(api_settings.URL_FORMAT_OVERRIDE)
 
     # Async policy implementation methods
 
@@ -207,7 +248,7 @@ class AsyncAPIView(APIView):
         throttles = self.get_throttles()
         if not throttles:
             return
-        mode = mode_of(func for throttle in throttles for func in (throttle.allow_request, throttle.wait))
+        mode = _throttles_mode(throttles)
         if mode == "inline":
             super().check_throttles(request)
         elif mode == "thread":
@@ -228,18 +269,30 @@ class AsyncAPIView(APIView):
             return "thread"
         return mode
 
+    def _may_run_in_place(self, twin: str) -> bool:
+        """
+        Inside initial(): True when the check whose async twin is *twin* may run in place if it
+        is pure: no check before it was deferred (DRF's order), and *twin* is drf_async's own
+        (an override is awaited).
+        """
+        return not self._deferred_checks and getattr(type(self), twin) is getattr(AsyncAPIView, twin)
+
     def _deny(self, request: Request, permission: Any) -> None:
         self.permission_denied(
             request, message=getattr(permission, "message", None), code=getattr(permission, "code", None)
         )
 
-    # The sync policy hooks DRF calls. Inside initial() they defer to their async twins;
+    # The sync policy hooks DRF calls. Inside initial() they run DRF's check in place when it
+    # is pure (no hop, no await: `_may_run_in_place`) and defer to their async twins otherwise;
     # called from sync code in a worker thread (DRF's metadata, a sync get_object()), they
     # still honour async members.
 
     def perform_authentication(self, request: Request) -> None:
         if self._deferred_checks is not None:
-            self._deferred_checks.append(self.aperform_authentication)
+            if self._may_run_in_place("aperform_authentication") and authentication_mode(request) == "inline":
+                super().perform_authentication(request)
+            else:
+                self._deferred_checks.append(self.aperform_authentication)
         elif mode_of(a.authenticate for a in request.authenticators) == "async":
             async_to_sync(self.aperform_authentication)(request)
         else:
@@ -247,7 +300,13 @@ class AsyncAPIView(APIView):
 
     def check_permissions(self, request: Request) -> None:
         if self._deferred_checks is not None:
-            self._deferred_checks.append(self.acheck_permissions)
+            if (
+                self._may_run_in_place("acheck_permissions")
+                and self._permissions_mode(request, self.get_permissions()) == "inline"
+            ):
+                super().check_permissions(request)
+            else:
+                self._deferred_checks.append(self.acheck_permissions)
         elif permissions_mode(self.get_permissions()) == "async":
             async_to_sync(self.acheck_permissions)(request)
         else:
@@ -261,8 +320,11 @@ class AsyncAPIView(APIView):
 
     def check_throttles(self, request: Request) -> None:
         if self._deferred_checks is not None:
-            self._deferred_checks.append(self.acheck_throttles)
-        elif mode_of(f for t in self.get_throttles() for f in (t.allow_request, t.wait)) == "async":
+            if self._may_run_in_place("acheck_throttles") and _throttles_mode(self.get_throttles()) == "inline":
+                super().check_throttles(request)
+            else:
+                self._deferred_checks.append(self.acheck_throttles)
+        elif _throttles_mode(self.get_throttles()) == "async":
             async_to_sync(self.acheck_throttles)(request)
         else:
             super().check_throttles(request)
@@ -290,6 +352,51 @@ def _in_a_thread(dispatch: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
         return await run_in_thread(dispatch, self, request, *args, **kwargs)
 
     return run_in_a_thread
+
+
+# DRF's content negotiation answers, as (renderer index, media type), keyed by the Accept header
+# and the renderers' media types. Bounded: the header is client input.
+_NEGOTIATED: dict[tuple[str, ...], tuple[int, str]] = {}
+_NEGOTIATED_MAX_ENTRIES = 256
+_NEGOTIATED_MAX_HEADER = 1024
+_DRF_NEGOTIATION = {
+    name: vars(DefaultContentNegotiation)[name]
+    for name in ("select_renderer", "filter_renderers", "get_accept_list", "_get_parsed_accept_list")
+}
+
+
+def _negotiation_is_patched() -> bool:
+    """True when a `DefaultContentNegotiation` method is not the one DRF shipped (a monkeypatch)."""
+    attributes = vars(DefaultContentNegotiation)
+    return any(attributes.get(name) is not func for name, func in _DRF_NEGOTIATION.items())
+
+
+def _accept_header(request: Request) -> str:
+    """
+    The ``Accept`` header DRF's `get_accept_list()` reads from ``request.headers``, taken from
+    ``META`` (what `HttpHeaders` is built from) while Django has not built the headers yet.
+    """
+    django_request = request._request
+    headers = vars(django_request).get("headers")
+    if headers is None and type(django_request).headers is HttpRequest.headers:
+        return django_request.META.get("HTTP_ACCEPT", "*/*")  # type: ignore[no-any-return]
+    return django_request.headers.get("accept", "*/*")  # type: ignore[no-any-return]
+
+
+def _remember_negotiation(key: tuple[str, ...], renderers: list[Any], renderer: Any, media_type: str) -> None:
+    if len(key[0]) > _NEGOTIATED_MAX_HEADER:
+        return
+    for index, candidate in enumerate(renderers):
+        if candidate is renderer:
+            if len(_NEGOTIATED) >= _NEGOTIATED_MAX_ENTRIES:
+                _NEGOTIATED.clear()
+            _NEGOTIATED[key] = (index, media_type)
+            return
+
+
+def _throttles_mode(throttles: list[Any]) -> str:
+    """`utils.mode_of()` for the throttles' `allow_request()` and `wait()`."""
+    return mode_of(func for throttle in throttles for func in (throttle.allow_request, throttle.wait))
 
 
 def _atomic_requests() -> bool:

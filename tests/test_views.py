@@ -19,7 +19,7 @@ from django.test import override_settings
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from rest_framework import exceptions, permissions, throttling, versioning
+from rest_framework import exceptions, permissions, renderers, throttling, versioning
 from rest_framework.authentication import (
     BaseAuthentication,
     BasicAuthentication,
@@ -27,6 +27,7 @@ from rest_framework.authentication import (
     TokenAuthentication,
 )
 from rest_framework.authtoken.models import Token
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.views import APIView
@@ -122,6 +123,123 @@ def test_oversized_body_gets_the_same_answer_as_sync_drf(settings):
         assert async_seen.status == 400
         if DRF_VERSION >= (3, 17):
             assert async_seen == sync_seen
+
+
+# Content negotiation answers remembered per Accept header (AsyncAPIView.perform_content_negotiation)
+
+
+class PlainRenderer(renderers.BaseRenderer):
+    media_type = "text/plain"
+    format = "txt"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return json.dumps(data).encode()
+
+
+class ReversedRendererOrder:
+    """``get_renderers()`` decided per request: ``?plain_first=1`` puts the text renderer first."""
+
+    def get_renderers(self):
+        found = super().get_renderers()
+        return found[::-1] if self.request.query_params.get("plain_first") else found
+
+
+def negotiated_view(base: type, *mixins: type, **attributes) -> type:
+    """A view on *base* that answers with the renderer and media type DRF's negotiation picked."""
+
+    def get(self, request, *args, **kwargs):
+        return Response({"renderer": type(request.accepted_renderer).__name__, "media": request.accepted_media_type})
+
+    async def aget(self, request, *args, **kwargs):
+        return get(self, request, *args, **kwargs)
+
+    body = {
+        "authentication_classes": [],
+        "permission_classes": [permissions.AllowAny],
+        "renderer_classes": [renderers.JSONRenderer, PlainRenderer],
+        "get": aget if base is AsyncAPIView else get,
+        **attributes,
+    }
+    return type(f"{base.__name__}Negotiated", (*mixins, base), body)
+
+
+class FirstRendererNegotiation(DefaultContentNegotiation):
+    """A project's own negotiator (a subclass of DRF's): always the last renderer."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[-1], renderers[-1].media_type
+
+
+FORMAT_SUFFIX = r"data(?:\.(?P<format>[a-z]+))?"
+twins("negotiated", negotiated_view(APIView), negotiated_view(AsyncAPIView), FORMAT_SUFFIX)
+twins("negotiated-per-request", negotiated_view(APIView, ReversedRendererOrder),
+      negotiated_view(AsyncAPIView, ReversedRendererOrder), FORMAT_SUFFIX)
+twins("negotiated-custom", negotiated_view(APIView, content_negotiation_class=FirstRendererNegotiation),
+      negotiated_view(AsyncAPIView, content_negotiation_class=FirstRendererNegotiation), FORMAT_SUFFIX)
+
+ACCEPT_HEADERS = [
+    None, "*/*", "application/json", "text/plain", "application/json; indent=4", "text/*",
+    "text/plain, application/json", "application/json;q=0.5, text/plain", "application/xml", "",
+]
+
+
+@pytest.mark.parametrize("name", ["negotiated", "negotiated-per-request", "negotiated-custom"])
+def test_repeated_accept_headers_get_drf_negotiation_answer(name):
+    """Each Accept header, sent twice in a row and again after the others, picks DRF's renderer and media type."""
+    client = Twins()
+    answers = {}
+    for _ in range(2):
+        for accept in ACCEPT_HEADERS:
+            headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+            first = client.same("get", name, "data", **headers)
+            assert client.same("get", name, "data", **headers) == first
+            answers.setdefault(accept, first)
+            assert first == answers[accept]
+    assert answers["text/plain"].data == {"renderer": "PlainRenderer", "media": "text/plain"}
+    if name == "negotiated-custom":  # the project's negotiator is asked every time
+        assert answers["application/xml"].data == answers["text/plain"].data
+        return
+    assert answers["application/xml"].status == 406
+    assert answers["application/json; indent=4"].data["media"] == "application/json; indent=4"
+
+
+@pytest.mark.parametrize("name", ["negotiated", "negotiated-per-request"])
+def test_format_override_and_suffix_still_get_drf_answer(name):
+    """After an Accept header was answered, ``?format=`` and a ``.txt`` suffix with it still get DRF's answer."""
+    client = Twins()
+    for accept in ("*/*", "application/json", "text/plain"):
+        client.same("get", name, "data", HTTP_ACCEPT=accept)
+        for suffix, data in (("data", {"format": "txt"}), ("data", {"format": "json"}), ("data.txt", None),
+                             ("data.json", None), ("data.xml", None), ("data", {"format": "nope"})):
+            client.same("get", name, suffix, data=data, HTTP_ACCEPT=accept)
+
+
+def test_renderers_chosen_per_request_get_drf_answer_for_a_repeated_accept():
+    """A `get_renderers()` override that reorders per request: the same Accept header picks what DRF picks each time."""
+    client = Twins()
+    name, reorder = "negotiated-per-request", {"plain_first": "1"}
+    picked = {}
+    for accept in ("*/*", "text/plain, application/json", "application/json, text/plain", "text/*"):
+        plain_first = client.same("get", name, "data", data=reorder, HTTP_ACCEPT=accept)
+        json_first = client.same("get", name, "data", HTTP_ACCEPT=accept)
+        assert client.same("get", name, "data", data=reorder, HTTP_ACCEPT=accept) == plain_first
+        picked[accept] = (plain_first.data["renderer"], json_first.data["renderer"])
+    assert picked["*/*"] == ("PlainRenderer", "JSONRenderer")  # the order decides
+    assert picked["text/*"] == ("PlainRenderer", "PlainRenderer")  # the header decides
+
+
+def test_negotiation_memory_is_bounded():
+    """Client-chosen Accept headers cannot grow the remembered answers past their bound."""
+    from drf_async import views
+
+    view = negotiated_view(AsyncAPIView).as_view()
+    for i in range(views._NEGOTIATED_MAX_ENTRIES + 50):
+        response = async_to_sync(view)(async_factory.get("/", HTTP_ACCEPT=f"application/json; v={i}"))
+        assert response.status_code == 200
+    assert len(views._NEGOTIATED) <= views._NEGOTIATED_MAX_ENTRIES
+    huge = "application/json; v=" + "x" * views._NEGOTIATED_MAX_HEADER
+    async_to_sync(view)(async_factory.get("/", HTTP_ACCEPT=huge))
+    assert all(len(key[0]) <= views._NEGOTIATED_MAX_HEADER for key in views._NEGOTIATED)
 
 
 # Authentication
@@ -339,6 +457,47 @@ def test_async_object_permissions_match_sync_drf(alice):
     assert denied.status == 401
     assert Twins().same("get", "perm-or", "mine/", HTTP_X_ALLOW="yes", HTTP_X_OWNER="mine").status == 200
     assert Twins().same("get", "perm-or", "mine/", HTTP_X_ALLOW="yes", HTTP_X_OWNER="x").status == 401
+
+
+class RecordsChecks(AsyncAPIView):
+    """Pure policies (no authenticators, AllowAny, no throttles), with each async twin overridden."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = []
+    seen: list[str] | None = None  # as_view(seen=[]): the twins that were awaited
+
+    async def aperform_authentication(self, request):
+        self.seen.append("authentication")
+        await super().aperform_authentication(request)
+
+    async def acheck_permissions(self, request):
+        self.seen.append("permissions")
+        await super().acheck_permissions(request)
+
+    async def acheck_throttles(self, request):
+        self.seen.append("throttles")
+        await super().acheck_throttles(request)
+
+    async def get(self, request):
+        return Response(self.seen)
+
+
+def test_overridden_async_twins_are_awaited_even_when_the_checks_are_pure():
+    """A pure check runs in place inside DRF's initial() unless its async twin is overridden: that one is awaited."""
+    response = async_to_sync(RecordsChecks.as_view(seen=[]))(async_factory.get("/"))
+    assert response.data == ["authentication", "permissions", "throttles"]
+
+
+class LaterTwinOverridden(RecordsChecks):
+    aperform_authentication = AsyncAPIView.aperform_authentication
+    acheck_permissions = AsyncAPIView.acheck_permissions
+
+
+def test_checks_after_a_deferred_one_keep_drf_order():
+    """The pure checks before an overridden twin run in place; the override is still awaited."""
+    response = async_to_sync(LaterTwinOverridden.as_view(seen=[]))(async_factory.get("/"))
+    assert response.data == ["throttles"]
 
 
 # Throttling
