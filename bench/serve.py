@@ -53,6 +53,11 @@ SERVERS = {
     # The same with Django's default middleware stack (Security, Session, Common, Csrf, Auth…).
     "drf_async+mw": ("drf_async.worker.AiohttpWorker", "serve_apps:asgi", [], "serve_settings_middleware", {}),
     "gthread+mw": ("gthread", "serve_apps:wsgi", ["--threads", "32"], "serve_settings_middleware", {}),
+    # The fastest sync server: sync DRF on granian's WSGI interface (Rust), 32 blocking threads;
+    # and drf_async's AsyncHandler on other ASGI servers (granian, gunicorn's own asgi worker).
+    "granian-wsgi": ("granian:wsgi", "serve_apps:wsgi", ["--blocking-threads", "32"], "serve_settings", {}),
+    "granian-asgi": ("granian", "serve_apps:asgi", [], "serve_settings", {}),
+    "gunicorn-asgi": ("asgi", "serve_apps:asgi", [], "serve_settings", {}),
     # With a database (serve_settings_db).
     "drf_async+db": ("drf_async.worker.AiohttpWorker", "serve_apps:asgi", [], "serve_settings_db", PERSISTENT),
     "gthread+db": ("gthread", "serve_apps:wsgi", ["--threads", "32"], "serve_settings_db", PERSISTENT),
@@ -81,6 +86,9 @@ RUNS = [
     ("200 ms await only", "drf_async+db", "/async-wait/", 512),
     ("fan-out 3 x 50 ms", "drf_async+fanout", "/async-fanout/", 256),
     ("fan-out 3 x 50 ms", "gthread+fanout", "/sync-fanout/", 256),
+    ("trivial GET", "granian-wsgi", "/sync/", 64),
+    ("trivial GET", "granian-asgi", "/async/", 64),
+    ("trivial GET", "gunicorn-asgi", "/async/", 64),
 ]
 
 # (description, numerator run, denominator run, goal, higher is better)
@@ -95,6 +103,9 @@ RATIOS = [
     ("drf_async vs stock Django ASGI on uvicorn, DB + 200 ms", 9, 12, None, True),
     ("drf_async DB + 200 ms vs its 200 ms await only", 9, 13, 0.7, True),
     ("drf_async vs gthread-32 (requests + threads), fan-out c=256", 14, 15, 5.0, True),
+    ("drf_async vs sync DRF on granian WSGI (32 threads), trivial GET c=64", 0, 16, 1.0, True),
+    ("AsyncHandler on granian ASGI vs sync DRF on granian WSGI, trivial GET", 17, 16, None, True),
+    ("AsyncHandler on gunicorn -k asgi vs drf_async's AiohttpWorker, trivial GET", 18, 0, None, True),
 ]
 
 
@@ -126,9 +137,10 @@ class Server:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
-        if worker == "granian":
+        if worker.startswith("granian"):
+            interface = worker.partition(":")[2] or "asgi"  # "granian" or "granian:wsgi"
             command = [
-                "taskset", "-c", str(cpu), GRANIAN, "--interface", "asgi", "--workers", "1", "--host", "127.0.0.1",
+                "taskset", "-c", str(cpu), GRANIAN, "--interface", interface, "--workers", "1", "--host", "127.0.0.1",
                 "--port", str(self.port), "--backlog", "4096", "--no-ws", "--log-level", "warning", *extra, app,
             ]
         else:

@@ -91,6 +91,9 @@ class Host:
 class Peers:
     """The other processes accepting from the same sockets, as an `Acceptor` sees them."""
 
+    # Other processes are to accept too (gunicorn's workers > 1), even while none is known yet.
+    expected = False
+
     def fewest(self) -> int | None:
         """The connections of the least loaded other process (None: no other is known)."""
         return None
@@ -420,11 +423,15 @@ class Acceptor:
             self._retry.cancel()
 
     def _ready(self) -> None:
-        # Up to _ACCEPT_BATCH connections per event while no peer holds fewer: one at a time
+        # Up to _ACCEPT_BATCH connections per event while no peer holds fewer (one while
+        # the peers expected have not shown up on the board yet): one at a time
         # would take a loop iteration each, and under load an iteration is long (512
         # connections opened at once waited seconds to be accepted).
         for _ in range(_ACCEPT_BATCH):
             fewest = self.peers.fewest()
+            if fewest is None and self.peers.expected:
+                self._accept()  # one at a time until the other workers are known (booting)
+                return
             if fewest is not None and self.connections > fewest:
                 self.pause()  # a peer with fewer connections takes this one, if it is free to
                 self._retry = self._loop.call_later(_ACCEPT_LAG, self._accept_and_resume)

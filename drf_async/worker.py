@@ -205,6 +205,7 @@ class AiohttpWorker(base.Worker):
         self._lifespan: Lifespan | None = None
         self._acceptors: list[Acceptor] = []
         self._peers = _BoardPeers(_BOARD, self.age % _Board.SLOTS)
+        self._peers.expected = self.cfg.workers > 1
 
     # Process setup
 
