@@ -26,16 +26,7 @@ from typing import Any
 
 import django
 from django.conf import settings
-
-DEFAULT_MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-]
+from serve_settings_middleware import MIDDLEWARE as DEFAULT_MIDDLEWARE  # bench/ is on sys.path
 
 
 def configure(middleware: bool) -> None:

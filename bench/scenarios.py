@@ -41,18 +41,16 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from serve import HERE, PERSISTENT, ROOT, Server, create_postgresql_database, wrk
+from serve import HERE, PERSISTENT, ROOT, Server, create_postgresql_database, start_service, wrk
 
 SETTINGS = "scenario_settings"
 # name: (worker class, app, extra server args, settings module, environment), as bench/serve.py's SERVERS
@@ -152,20 +150,8 @@ def reset(env: dict[str, str]) -> None:
 
 def start_upstream(cpu: int) -> tuple[subprocess.Popen[bytes], str]:
     """bench/scenario_upstream.py pinned to *cpu*; the process and its base URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = ["taskset", "-c", str(cpu), sys.executable, str(HERE / "scenario_upstream.py"), "--port", str(port)]
-    process = subprocess.Popen(command, start_new_session=True)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return process, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("the upstream service did not start")
+    command = [sys.executable, str(HERE / "scenario_upstream.py"), "--port", "{port}"]
+    return start_service("the upstream service", cpu, command)
 
 
 def wrk_args(scenario: Scenario, seed: dict[str, Any], directory: Path) -> list[str]:

@@ -307,14 +307,13 @@ def run_servers(runs: list[tuple[str, str, str, int]], args: argparse.Namespace,
             server.stop()
 
 
-def start_stores(cpu: int) -> tuple[subprocess.Popen[bytes], str]:
-    """The sample's stores service (three stores, 50 ms each), pinned beside wrk; its base URL."""
+def start_service(what: str, cpu: int, command: list[str], cwd: Path = ROOT) -> tuple[subprocess.Popen[bytes], str]:
+    """*command* (``{port}`` in it: an ephemeral port) pinned to *cpu*, once it accepts; its base URL."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    command = ["taskset", "-c", str(cpu), sys.executable, "-m", "sampleapi.stores", "--port", str(port),
-               "--latency", "50", "north", "south", "east"]
-    process = subprocess.Popen(command, cwd=ROOT, start_new_session=True)
+    command = ["taskset", "-c", str(cpu), *(part.format(port=port) for part in command)]
+    process = subprocess.Popen(command, cwd=cwd, start_new_session=True)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -323,7 +322,14 @@ def start_stores(cpu: int) -> tuple[subprocess.Popen[bytes], str]:
         except OSError:
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError("the stores service did not start")
+    raise RuntimeError(f"{what} did not start")
+
+
+def start_stores(cpu: int) -> tuple[subprocess.Popen[bytes], str]:
+    """The sample's stores service (three stores, 50 ms each), pinned beside wrk; its base URL."""
+    return start_service("the stores service", cpu, [
+        sys.executable, "-m", "sampleapi.stores", "--port", "{port}", "--latency", "50", "north", "south", "east",
+    ])
 
 
 def main() -> None:
