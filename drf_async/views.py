@@ -362,6 +362,7 @@ _NEGOTIATED_MAX_HEADER = 1024
 _DRF_NEGOTIATION = {
     name: vars(DefaultContentNegotiation)[name]
     for name in ("select_renderer", "filter_renderers", "get_accept_list", "_get_parsed_accept_list")
+    if name in vars(DefaultContentNegotiation)  # the last one since DRF 3.17
 }
 
 
