@@ -124,7 +124,7 @@ def _request_finished_on_thread(sender: type) -> None:
     _restore_autocommit()
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1024)  # the URLconf's views; bounded for views made on the fly
 def _reads_body_itself(view: Callable[..., Any]) -> bool:
     """A drf_async view, which reads the rest of the body once its checks have passed."""
     from .views import AsyncAPIView
