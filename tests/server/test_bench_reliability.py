@@ -1,8 +1,7 @@
 """
 bench/reliability.py in a reduced form (2 s of load per fault, fewer connections and
 requests, a 200 MB body, a 3 s timeout), on the drf_async stack only: each scenario meets the
-goal that `make bench-reliability` reports for its row in bench/RELIABILITY.md, except the
-request-body goals drf_async does not meet yet, which are strict expected failures.
+goal that `make bench-reliability` reports for its row in bench/RELIABILITY.md.
 """
 
 from __future__ import annotations
