@@ -33,6 +33,7 @@ import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import RequestAborted, RequestDataTooBig
 
@@ -109,7 +110,11 @@ class RequestBody:
                     self._done()
                     return
                 self._file = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE, mode="w+b")
-            self._file.write(chunk)
+            if getattr(self._file, "_rolled", False):
+                # On disk: written from a thread, as Django 6.1's read_body() does.
+                await sync_to_async(self._file.write, thread_sensitive=False)(chunk)
+            else:
+                self._file.write(chunk)
             self._size += len(chunk)
             if not more:
                 self._file.seek(0)
@@ -150,7 +155,21 @@ class RequestBody:
 
     def seek(self, offset: int, whence: int = 0, /) -> int:
         self._ensure_read()
-        return self._file.seek(offset, whence)
+        return self._file.seek(offset, whence)  # type: ignore[no-any-return]
+
+    def tell(self) -> int:
+        self._ensure_read()
+        return self._file.tell()  # type: ignore[no-any-return]
+
+    def seekable(self) -> bool:
+        return True  # once read (Django 6.1's request.body seeks to the end to check the size)
+
+    def readable(self) -> bool:
+        return True
+
+    def __iter__(self) -> Any:
+        self._ensure_read()
+        return iter(self._file)
 
     def close(self) -> None:
         if self._file is not None:
