@@ -37,7 +37,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import RequestAborted, RequestDataTooBig
 
-__all__ = ["BodyNotRead", "RequestBody", "aread_body"]
+__all__ = ["BodyNotRead", "RequestBody", "aread_body", "pending_body"]
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -131,17 +131,14 @@ class RequestBody:
     # The file Django's request reads
 
     def _ensure_read(self) -> None:
-        if self.too_big:
-            raise RequestDataTooBig("Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE.")
-        if self.complete:
-            return
-        if threading.get_ident() == self._loop_thread:
-            raise BodyNotRead(
-                "The request body has not been read yet, and sync code on the event loop cannot wait "
-                "for it: await drf_async.body.aread_body(request) first."
-            )
-        # A thread (a sync view, middleware or parser) waits while the loop reads.
-        asyncio.run_coroutine_threadsafe(self.aread(), self._loop).result()
+        if self.pending:
+            if threading.get_ident() == self._loop_thread:
+                raise BodyNotRead(
+                    "The request body has not been read yet, and sync code on the event loop cannot wait "
+                    "for it: await drf_async.body.aread_body(request) first."
+                )
+            # A thread (a sync view, middleware or parser) waits while the loop reads.
+            asyncio.run_coroutine_threadsafe(self.aread(), self._loop).result()
         if self.too_big:
             raise RequestDataTooBig("Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE.")
 
@@ -198,12 +195,18 @@ def request_body(scope: MutableMapping[str, Any], receive: Receive) -> RequestBo
     return RequestBody(receive, content_type, content_length)
 
 
+def pending_body(request: Any) -> RequestBody | None:
+    """*request*'s `RequestBody` (a Django ``HttpRequest`` or DRF ``Request``) while part of it is still to be read."""
+    body = getattr(getattr(request, "_request", request), "_drf_async_body", None)
+    return body if body is not None and body.pending else None
+
+
 async def aread_body(request: Any) -> None:
     """
     Read the rest of *request*'s body (a Django ``HttpRequest`` or DRF ``Request``) before
     sync code on the event loop reads ``request.body``, ``request.POST`` or ``request.data``.
     A no-op when the body has been read already, or is not read at all (over the limit).
     """
-    body = getattr(getattr(request, "_request", request), "_drf_async_body", None)
-    if body is not None and body.pending:
+    body = pending_body(request)
+    if body is not None:
         await body.aread()

@@ -61,7 +61,7 @@ from django.db import close_old_connections, connections, reset_queries, transac
 from django.http.response import HttpResponseBase
 from django.urls import set_script_prefix
 
-from .body import RequestBody, request_body
+from .body import RequestBody, pending_body, request_body
 from .middleware import adapt_pure_method, inline_pure_middleware, may_read_body_on_loop
 from .threads import Lane, ThreadPool
 from .utils import is_inline
@@ -137,8 +137,8 @@ def _body_read_first(view: Callable[..., Awaitable[Any]]) -> Callable[..., Await
     """An async *view* of another kind: the whole body is read before it runs, as in Django."""
 
     async def body_read_first(request: Any, *args: Any, **kwargs: Any) -> Any:
-        body = getattr(request, "_drf_async_body", None)
-        if body is not None and body.pending:
+        body = pending_body(request)
+        if body is not None:
             await body.aread()
         return await view(request, *args, **kwargs)
 

@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .authentication import authentication_mode
+from .body import pending_body
 from .permissions import ahas_object_permission, ahas_permission, permissions_mode
 from .utils import acall, callable_from_sync, inline, is_async, is_inline, mode_of, run_in_thread, stand_in
 
@@ -114,8 +115,8 @@ class AsyncAPIView(APIView):
             else:
                 handler = self.http_method_not_allowed
 
-            body = getattr(request._request, "_drf_async_body", None)
-            if body is not None and body.pending and handler != self.http_method_not_allowed:
+            body = pending_body(request)
+            if body is not None and handler != self.http_method_not_allowed:
                 await body.aread()  # the checks passed: now the rest of a large body (drf_async.body)
             response = await self._acall_action(handler, request, *args, **kwargs)
 
