@@ -39,7 +39,7 @@ Message = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
 
 # Response headers aiohttp computes from the response it writes.
-_HOP_BY_HOP = frozenset({b"transfer-encoding", b"connection", b"keep-alive"})
+_HOP_BY_HOP = frozenset({"transfer-encoding", "connection", "keep-alive"})
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 # Where a cycle records the body bytes it sent, for the access log's %(b)s / %(B)s.
 SENT = "drf_async.sent"
@@ -578,18 +578,37 @@ class Cycle:
         else:
             raise ServerError(f"Unexpected ASGI message {kind!r} (response started: {self.started}).")
 
-    async def _write(self, body: bytes, more: bool) -> None:
+    async def respond(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        """
+        The ``drf_async.response`` extension: send a whole response, *headers* as text, in one
+        call; the same response as ``http.response.start`` with these headers and one
+        ``http.response.body`` (`AsyncHandler` uses it for its non-streaming responses).
+        """
+        if self.started:
+            raise ServerError("drf_async.response: the response has already started.")
+        self.started = True
+        self.status = status
+        if self.disconnected:
+            self.complete = True
+            return
+        try:
+            self._count(body)
+            await self._write_whole(self._start(headers, body, False))
+        except ConnectionError:
+            self.client_gone()
+
+    def _count(self, body: bytes) -> None:
         if self.request.method != "HEAD":
             self.request[SENT] = self.request.get(SENT, 0) + len(body)
+
+    async def _write(self, body: bytes, more: bool) -> None:
+        self._count(body)
         response = self.response
         if response is None:
-            response = self.response = self._start(body, more)
+            headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in self.headers]
+            response = self._start(headers, body, more)
             if not more:
-                # One body: aiohttp writes headers and body in one go, with Content-Length.
-                self.complete = True
-                await response.prepare(self.request)
-                await response.write_eof()
-                self._finished()
+                await self._write_whole(response)
                 return
             await response.prepare(self.request)
         if body:
@@ -599,19 +618,27 @@ class Cycle:
             await response.write_eof()
             self._finished()
 
-    def _start(self, body: bytes, more: bool) -> web.StreamResponse:
+    async def _write_whole(self, response: web.StreamResponse) -> None:
+        # One body: aiohttp writes headers and body in one go, with Content-Length.
+        self.complete = True
+        await response.prepare(self.request)
+        await response.write_eof()
+        self._finished()
+
+    def _start(self, response_headers: list[tuple[str, str]], body: bytes, more: bool) -> web.StreamResponse:
         response = web.Response(status=self.status) if not more else web.StreamResponse(status=self.status)
+        self.response = response
         headers = response.headers
         has_length = False
-        for name, value in self.headers:
+        for name, value in response_headers:
             lower = name.lower()
             if lower in _HOP_BY_HOP:
-                if lower == b"connection" and b"close" in value.lower():
+                if lower == "connection" and "close" in value.lower():
                     response.force_close()
                 continue
-            if lower == b"content-length":
+            if lower == "content-length":
                 has_length = True
-            headers.add(name.decode("latin-1"), value.decode("latin-1"))
+            headers.add(name, value)
         if not more:
             assert isinstance(response, web.Response)
             if has_length:
@@ -646,7 +673,9 @@ async def run_cycle(app: ASGIApp, scope: Scope, request: web.BaseRequest, log: A
     assert isinstance(protocol, HTTPProtocol)
     cycle = Cycle(request, protocol)
     protocol.cycle = cycle
-    scope.setdefault("extensions", {})["drf_async.disconnect"] = cycle.disconnect_hook
+    extensions = scope.setdefault("extensions", {})
+    extensions["drf_async.disconnect"] = cycle.disconnect_hook
+    extensions["drf_async.response"] = {"respond": cycle.respond}  # a whole response in one call
     try:
         await app(scope, cycle.receive, cycle.send)
     except asyncio.CancelledError:

@@ -72,6 +72,8 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+# The ``drf_async.response`` extension's ``respond(status, headers, body)``.
+Respond = Callable[[int, list[tuple[str, str]], bytes], Awaitable[None]]
 
 DEFAULT_THREADS = 32
 
@@ -400,7 +402,9 @@ class AsyncHandler(ASGIHandler):
 
         A server that says when the client leaves (the ``drf_async.disconnect`` scope
         extension of `AiohttpWorker`) is asked to call back; any other has a task listen on
-        ``receive()``, as in Django, once the body has been read.
+        ``receive()``, as in Django, once the body has been read. A server that takes a whole
+        response in one call (``drf_async.response``) is given the responses Django would send
+        in one body message (`send_whole()`).
         """
         task = asyncio.current_task()
         assert task is not None
@@ -422,7 +426,9 @@ class AsyncHandler(ASGIHandler):
         if body is not None and not body.complete:
             body.on_disconnect = client_left  # the body's reads learn of it first
         listener: asyncio.Future[None] | None = None
-        on_disconnect = request.scope.get("extensions", {}).get("drf_async.disconnect")
+        extensions = request.scope.get("extensions") or {}
+        on_disconnect = extensions.get("drf_async.disconnect")
+        whole = extensions.get("drf_async.response") if self._sends_as_django else None
         if on_disconnect is not None:
             on_disconnect["callback"] = client_left
         else:
@@ -435,7 +441,8 @@ class AsyncHandler(ASGIHandler):
         response = None
         try:
             response = await self.run_get_response(request)
-            await self.send_response(response, send)
+            if whole is None or not await self.send_whole(response, whole["respond"]):
+                await self.send_response(response, send)
         except asyncio.CancelledError:
             if not abort:
                 raise
@@ -452,6 +459,32 @@ class AsyncHandler(ASGIHandler):
             elif on_disconnect is not None:
                 on_disconnect["callback"] = None
         return response
+
+    async def send_whole(self, response: HttpResponseBase, respond: Respond) -> bool:
+        """
+        Send *response* with the server's ``drf_async.response`` extension, if Django's
+        `send_response()` would send it in one body message (not streaming, at most
+        ``chunk_size`` bytes): the same status, headers (cookies as ``Set-Cookie`` headers,
+        encoded by `send_response()`'s rules) and body, without ASGI messages or header
+        bytes. False when it is not such a response.
+        """
+        if response.streaming:
+            return False
+        content = response.content
+        if len(content) > self.chunk_size:
+            return False
+        headers = list(response.items())
+        for cookie in response.cookies.values():
+            value = cookie.output(header="").strip()
+            value.encode("ascii")  # as send_response(): a cookie that is not ASCII is an error
+            headers.append(("Set-Cookie", value))
+        await respond(response.status_code, headers, content)
+        return True
+
+    @functools.cached_property
+    def _sends_as_django(self) -> bool:
+        """`send_response()` is Django's own (a subclass that overrides it is always called)."""
+        return type(self).send_response is ASGIHandler.send_response
 
     async def _listen_after_body(self, body: RequestBody, receive: Receive) -> None:
         await body.completed()

@@ -42,7 +42,11 @@ class Exchange:
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     query_string: bytes = b""
     root_path: str = ""
+    # Offer the ``drf_async.response`` extension (AiohttpWorker's), as a server that turns
+    # each whole response back into the ASGI messages it stands for.
+    whole: bool = False
     sent: list[dict[str, Any]] = field(default_factory=list)
+    wholes: int = 0
 
     def __post_init__(self) -> None:
         self.disconnected = asyncio.Event()
@@ -54,7 +58,9 @@ class Exchange:
 
     @property
     def scope(self) -> dict[str, Any]:
+        extensions = {"drf_async.response": {"respond": self.respond}} if self.whole else {}
         return {
+            "extensions": extensions,
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.3"},
             "http_version": "1.1",
@@ -81,6 +87,12 @@ class Exchange:
             self.started.set()
         elif message["type"] == "http.response.body" and not message.get("more_body", False):
             self.disconnected.set()
+
+    async def respond(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.wholes += 1
+        encoded = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+        await self.send({"type": "http.response.start", "status": status, "headers": encoded})
+        await self.send({"type": "http.response.body", "body": body, "more_body": False})
 
     async def run(self, app: Any, timeout: float = 10) -> Exchange:
         await asyncio.wait_for(app(self.scope, self.receive, self.send), timeout)
@@ -137,6 +149,10 @@ async def echo(request):
     stream = request._stream
     rolled = getattr(stream._file if isinstance(stream, RequestBody) else stream, "_rolled", False)
     return HttpResponse(request.body, headers={"X-Rolled": str(rolled)})
+
+
+async def big(request):
+    return HttpResponse(b"x" * int(request.GET["size"]))
 
 
 async def stream(request):
@@ -221,6 +237,7 @@ urls.urlpatterns += [
     path("handler/sync/", sync_hello),
     path("handler/headers/", headers_view),
     path("handler/echo/", echo),
+    path("handler/big/", big),
     path("handler/stream/", stream),
     path("handler/file/", file_view),
     path("handler/orm/", orm),
@@ -283,15 +300,51 @@ def seen(exchange: Exchange) -> tuple[Any, ...]:
         {"path": "/handler/hello/", "query_string": b"%FF=\\xff"},
         {"path": "/handler/hello/", "root_path": "/prefix"},
         {"path": "/handler/headers/", "root_path": "/prefix"},
+        {"path": "/handler/big/", "query_string": b"size=65536"},
+        {"path": "/handler/drf/", "method": "HEAD"},
     ],
 )
+@pytest.mark.parametrize("whole", [False, True], ids=["asgi-messages", "drf_async.response"])
 @pytest.mark.django_db
-async def test_same_response_as_djangos_handler(handler, request_kwargs):
-    """Status, headers (both Set-Cookie kept) and body equal Django's ASGIHandler's on the same request."""
-    ours = await Exchange(**request_kwargs).run(handler)
+async def test_same_response_as_djangos_handler(handler, request_kwargs, whole):
+    """
+    Status, headers (both Set-Cookie kept) and body equal Django's ASGIHandler's on the same
+    request, in ASGI messages or, offered the ``drf_async.response`` extension, through it
+    for every response Django sends in one body message.
+    """
+    ours = await Exchange(**request_kwargs, whole=whole).run(handler)
     djangos = await Exchange(**request_kwargs).run(ASGIHandler())
     assert seen(ours) == seen(djangos)
     assert ours.status is not None
+    one_message = len([m for m in djangos.sent if m["type"] == "http.response.body"]) == 1
+    assert ours.wholes == (1 if whole and one_message else 0)
+
+
+@pytest.mark.django_db
+async def test_response_past_chunk_size_is_sent_in_asgi_messages(handler):
+    """A body Django sends in several messages (past ``chunk_size``) is sent as Django sends it."""
+    size = str(handler.chunk_size + 1).encode()
+    ours = await Exchange(path="/handler/big/", query_string=b"size=" + size, whole=True).run(handler)
+    djangos = await Exchange(path="/handler/big/", query_string=b"size=" + size).run(ASGIHandler())
+    assert ours.wholes == 0
+    assert len(djangos.sent) == 3 and ours.sent == djangos.sent
+
+
+async def test_overridden_send_response_is_always_called():
+    """A handler subclass's own send_response() sends every response, the extension offered or not."""
+
+    class Tagging(AsyncHandler):
+        async def send_response(self, response, send):
+            response["X-Sent-By"] = "subclass"
+            await super().send_response(response, send)
+
+    app = Tagging(max_threads=2)
+    try:
+        exchange = await Exchange(path="/handler/hello/", whole=True).run(app)
+    finally:
+        app.thread_pool.shutdown()
+    assert exchange.wholes == 0
+    assert (b"X-Sent-By", b"subclass") in exchange.response_headers
 
 
 async def test_repeated_request_headers_and_cookies(handler):

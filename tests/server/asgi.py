@@ -19,6 +19,13 @@ application = get_asgi_application()
 django_application = django_asgi_application()
 
 
+async def asgi_messages(scope, receive, send):
+    """`application` with the worker's ``drf_async.response`` extension withheld: every
+    response in ASGI messages, Django's `send_response()`."""
+    scope.get("extensions", {}).pop("drf_async.response", None)
+    await application(scope, receive, send)
+
+
 async def raw(scope, receive, send):
     """Misbehaves according to the path: /raise, /return, /partial, /block, /linger, else echoes the scope."""
     if scope["type"] == "lifespan":
@@ -38,6 +45,15 @@ async def raw(scope, receive, send):
         raise RuntimeError("boom before the response")
     if path == "/return":
         return
+    if path == "/respond":
+        # The drf_async.response extension: a whole response, text headers, in one call.
+        respond = scope["extensions"]["drf_async.response"]["respond"]
+        headers = [("x-a", "1"), ("X-A", "2"), ("Connection", "keep-alive"), ("Content-Type", "text/plain")]
+        await respond(201, headers, b"whole")
+        return
+    if path == "/respond-twice":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await scope["extensions"]["drf_async.response"]["respond"](200, [], b"")
     if path == "/partial":
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]})
         await send({"type": "http.response.body", "body": b"x" * 10, "more_body": True})

@@ -17,6 +17,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -338,6 +339,76 @@ def test_app_exception_mid_response_closes_the_connection(raw_server):
     with pytest.raises(http.client.IncompleteRead):
         get(raw_server, "/partial")
     assert wait_for(lambda: "boom in the middle" in raw_server.log(), 3)
+
+
+def test_whole_response_extension(raw_server):
+    """``drf_async.response``: one call sends the status, repeated headers (hop-by-hop ones
+    dropped, the worker's Server added) and the body with its Content-Length."""
+    conn = raw_server.connection()
+    conn.request("GET", "/respond")
+    response = conn.getresponse()
+    assert (response.status, response.read()) == (201, b"whole")
+    assert [v for k, v in response.getheaders() if k.lower() == "x-a"] == ["1", "2"]
+    assert [k.lower() for k, _ in response.getheaders()].count("connection") <= 1
+    assert response.getheader("Content-Length") == "5"
+    assert response.getheader("Server") == "gunicorn"
+    conn.request("GET", "/x")  # the connection is kept alive
+    assert conn.getresponse().status == 200
+    conn.close()
+
+
+def test_whole_response_after_start_is_a_logged_error(raw_server):
+    """``respond()`` after ``http.response.start`` breaks the protocol: a logged 500."""
+    response, _ = get(raw_server, "/respond-twice")
+    assert response.status == 500
+    assert wait_for(lambda: "the response has already started" in raw_server.log(), 3)
+
+
+@pytest.fixture(scope="module")
+def asgi_messages_server():
+    instance = Gunicorn(app="tests.server.asgi:asgi_messages")
+    yield instance
+    instance.stop()
+
+
+def exchange(server: Gunicorn, method: str, path: str) -> tuple[Any, ...]:
+    """What a client sees of one request, but the Date header and the worker's pid."""
+    conn = server.connection()
+    try:
+        conn.request(method, path, headers={"Accept": "application/json"})
+        response = conn.getresponse()
+        body = response.read()
+        headers = sorted((k.lower(), v) for k, v in response.getheaders() if k.lower() not in ("date", "x-pid"))
+        closed = response.will_close
+        return response.status, headers, body, closed
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/hello/"),
+        ("GET", "/cookies/"),
+        ("GET", "/drf/"),
+        ("HEAD", "/drf/"),
+        ("GET", "/missing/"),
+        ("GET", "/headers/"),
+        ("HEAD", "/headers/?length=10"),
+        ("GET", "/headers/?close=1"),
+        ("GET", "/headers/?size=65536"),
+        ("GET", "/headers/?size=70000"),
+        ("GET", "/stream/?n=3"),
+    ],
+)
+def test_whole_responses_match_asgi_messages(server, asgi_messages_server, method, path):
+    """
+    `AsyncHandler` on the worker sends its responses through ``drf_async.response``; the client
+    sees what it sees of the same responses sent in ASGI messages: status, headers (cookies,
+    Content-Length, a latin-1 value, ``Connection: close``), body and whether the connection
+    stays open.
+    """
+    assert exchange(server, method, path) == exchange(asgi_messages_server, method, path)
 
 
 def test_djangos_stock_asgi_handler_is_served():

@@ -34,6 +34,18 @@ async def upload(request):
     return JsonResponse({"length": len(body), "sha256": hashlib.sha256(body).hexdigest()})
 
 
+async def headers(request):
+    """A response whose headers the server must pass on, drop or act upon: ?close=1 asks for
+    ``Connection: close``, ?size= the body's size, ?length= the Content-Length it states."""
+    response = HttpResponse(b"h" * int(request.GET.get("size", 3)), status=201, headers={"X-Word": "café"})
+    if "length" in request.GET:
+        response["Content-Length"] = request.GET["length"]
+    if "close" in request.GET:
+        response["Connection"] = "close"
+    response.set_cookie("c", "1", httponly=True)
+    return response
+
+
 async def stream(request):
     count, size = int(request.GET.get("n", 10)), int(request.GET.get("size", 1024))
 
@@ -110,6 +122,7 @@ urlpatterns = [
     path("hello/", hello),
     path("cookies/", cookies),
     path("upload/", upload),
+    path("headers/", headers),
     path("stream/", stream),
     path("sleep/", sleep),
     path("block/", block),
