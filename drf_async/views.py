@@ -197,6 +197,9 @@ class AsyncAPIView(APIView):
             return False
         if getattr(self, "format_kwarg", True):  # a format suffix (or initial() not run: DRF's error)
             return False
+        django_request = request._request
+        if "GET" not in vars(django_request) and not django_request.META.get("QUERY_STRING"):
+            return True  # no query string: no ?format= (and no QueryDict built to find none)
         return not request.query_params.get(api_settings.URL_FORMAT_OVERRIDE)
 
     # Async policy implementation methods
@@ -360,17 +363,20 @@ def _in_a_thread(dispatch: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
 _NEGOTIATED: dict[tuple[str, ...], tuple[int, str]] = {}
 _NEGOTIATED_MAX_ENTRIES = 256
 _NEGOTIATED_MAX_HEADER = 1024
-_DRF_NEGOTIATION = {
-    name: vars(DefaultContentNegotiation)[name]
+_DRF_NEGOTIATION = tuple(
+    (name, vars(DefaultContentNegotiation)[name])
     for name in ("select_renderer", "filter_renderers", "get_accept_list", "_get_parsed_accept_list")
     if name in vars(DefaultContentNegotiation)  # the last one since DRF 3.17
-}
+)
 
 
 def _negotiation_is_patched() -> bool:
     """True when a `DefaultContentNegotiation` method is not the one DRF shipped (a monkeypatch)."""
     attributes = vars(DefaultContentNegotiation)
-    return any(attributes.get(name) is not func for name, func in _DRF_NEGOTIATION.items())
+    for name, func in _DRF_NEGOTIATION:  # a loop, not any(): this runs on every request
+        if attributes.get(name) is not func:
+            return True
+    return False
 
 
 def _accept_header(request: Request) -> str:
