@@ -82,10 +82,15 @@ def environ(path: str) -> dict[str, Any]:
     }
 
 
+async def respond(status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+    pass
+
+
 def scope(path: str) -> dict[str, Any]:
-    # As AiohttpWorker passes it: with the drf_async.disconnect extension (drf_async.bridge).
+    # As AiohttpWorker passes it: with the drf_async.disconnect and drf_async.response
+    # extensions (drf_async.bridge). Django's stock handler ignores them.
     return {
-        "extensions": {"drf_async.disconnect": {"callback": None}},
+        "extensions": {"drf_async.disconnect": {"callback": None}, "drf_async.response": {"respond": respond}},
         "type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"}, "http_version": "1.1",
         "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
         "root_path": "", "headers": [(b"host", b"127.0.0.1:8000"), (b"accept", b"*/*")],

@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from serve import HERE, PERSISTENT, ROOT, Server, create_postgresql_database, start_service, wrk
+from serve import HERE, PERSISTENT, ROOT, Server, create_postgresql_database, measure, start_service, wrk
 
 SETTINGS = "scenario_settings"
 # name: (worker class, app, extra server args, settings module, environment), as bench/serve.py's SERVERS
@@ -108,6 +108,7 @@ class Result:
     p50: str
     p99: str
     errors: str
+    cpu_ms: float | None = None  # the worker's CPU per request
 
 
 # Set-up
@@ -249,10 +250,10 @@ def run(args: argparse.Namespace, scenarios: list[Scenario], env: dict[str, str]
             for path, scenario, label in runs_of(kind, scenarios, seed):
                 extra = wrk_args(scenario, seed, directory)
                 wrk(server.url(path), args.connections, args.warmup, args.client_cpu, extra)
-                rps, p50, p99, errors = wrk(server.url(path), args.connections, args.duration, args.client_cpu, extra)
-                results.append(Result(label, name, path, rps, p50, p99, errors))
-                print(f"  {label:<22} {name:<11} {rps:>8.0f} req/s  p50 {p50:>8}  p99 {p99:>8}  {errors}",
-                      flush=True)
+                got = measure(server, path, args.connections, args.duration, args.client_cpu, extra)
+                results.append(Result(label, name, path, got.rps, got.p50, got.p99, got.errors, got.cpu_ms))
+                print(f"  {label:<22} {name:<11} {got.rps:>8.0f} req/s  p50 {got.p50:>8}  p99 {got.p99:>8}  "
+                      f"CPU {cpu_text(got.cpu_ms)}/req  {got.errors}", flush=True)
         finally:
             server.stop()
     return results, answers
@@ -270,28 +271,46 @@ def ratios(scenarios: list[Scenario], results: list[Result], seed: dict[str, Any
     return rows
 
 
+def cpu_text(cpu_ms: float | None) -> str:
+    return f"{cpu_ms * 1000:.0f}µs" if cpu_ms is not None else "-"
+
+
+def cpu_ratio(ours: Result | None, theirs: Result | None) -> float | None:
+    """The peer's worker CPU per request ÷ drf_async's (above 1: drf_async spends less)."""
+    if ours is None or theirs is None or not ours.cpu_ms or not theirs.cpu_ms:
+        return None
+    return theirs.cpu_ms / ours.cpu_ms
+
+
 def report(results: list[Result], rows: list[tuple[str, Result | None, dict[str, Result | None]]],
            problems: list[str], markdown: bool) -> None:
-    print(f"\n{'scenario':<22} {'server':<11} {'path':<24} {'req/s':>8} {'p50':>9} {'p99':>9}  errors")
+    print(f"\n{'scenario':<22} {'server':<11} {'path':<24} {'req/s':>8} {'p50':>9} {'p99':>9} {'CPU/req':>9}  errors")
     for r in results:
-        print(f"{r.scenario:<22} {r.server:<11} {r.path:<24} {r.rps:>8.0f} {r.p50:>9} {r.p99:>9}  {r.errors}")
+        print(f"{r.scenario:<22} {r.server:<11} {r.path:<24} {r.rps:>8.0f} {r.p50:>9} {r.p99:>9} "
+              f"{cpu_text(r.cpu_ms):>9}  {r.errors}")
 
     print("\nparity (status and JSON of one request, across servers): " + ("ok" if not problems else "MISMATCH"))
     for problem in problems:
         print(f"  {problem}")
 
-    print(f"\n{'drf_async ÷':<22}" + "".join(f"{peer:>12}" for peer in PEERS) + "   (goal 1.0 each)")
+    print(f"\n{'drf_async ÷':<22}" + "".join(f"{peer:>12}" for peer in PEERS) + "   (req/s; goal 1.0 each)"
+          + "".join(f"{'CPU ' + peer:>16}" for peer in PEERS) + "   (the peer's CPU/req ÷ drf_async's)")
     for name, ours, peers in rows:
         cells = []
         for peer in PEERS:
             theirs = peers[peer]
             ratio = ours.rps / theirs.rps if ours and theirs and theirs.rps else None
             cells.append(f"{ratio:>10.2f}x{' ' if ratio >= 1.0 else '!'}" if ratio is not None else f"{'-':>12}")
+        cells.append(" " * 24)
+        for peer in PEERS:
+            cpu = cpu_ratio(ours, peers[peer])
+            cells.append(f"{cpu:>15.2f}x" if cpu is not None else f"{'-':>16}")
         print(f"{name:<22}" + "".join(cells))
 
     if markdown:
-        print("\n| scenario | drf_async | ÷ sync DRF, gthread 8 | ÷ sync DRF, gthread 32 | ÷ django-ninja, uvicorn |")
-        print("|---|---|---|---|---|")
+        print("\n| scenario | drf_async | ÷ sync DRF, gthread 8 | ÷ sync DRF, gthread 32 | ÷ django-ninja, uvicorn "
+              "| worker CPU/req: drf_async, gthread 8 |")
+        print("|---|---|---|---|---|---|")
         for name, ours, peers in rows:
             if ours is None:
                 continue
@@ -304,6 +323,8 @@ def report(results: list[Result], rows: list[tuple[str, Result | None, dict[str,
                 ratio = ours.rps / theirs.rps
                 text = f"{ratio:.2f}× ({theirs.rps:.0f})"
                 cells.append(f"**{text}**" if ratio >= 1.0 else f"{text} — **missed**")
+            sync = peers["gthread-8"]
+            cells.append(f"{cpu_text(ours.cpu_ms)}, {cpu_text(sync.cpu_ms if sync else None)}")
             print(f"| `{name}` | " + " | ".join(cells) + " |")
 
 

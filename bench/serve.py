@@ -121,6 +121,7 @@ class Result:
     errors: str
     peak_rss_kb: int
     peak_db_connections: int | None = None
+    cpu_ms: float | None = None
 
 
 class Server:
@@ -175,6 +176,18 @@ class Server:
         out = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout.split()
         return int(out[0])
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the worker process has used so far, all its threads."""
+        total = 0
+        task_dir = Path(f"/proc/{self.worker_pid}/task")
+        for task in task_dir.iterdir():
+            try:
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:  # a thread that just ended
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
     def memory_kb(self, field: str = "VmHWM") -> int:
         status = Path(f"/proc/{self.worker_pid}/status").read_text()
         return int(re.search(rf"{field}:\s+(\d+)", status).group(1))
@@ -191,9 +204,20 @@ class Server:
             self.process.wait()
 
 
-def wrk(url: str, connections: int, duration: float, cpu: int, extra: list[str] | None = None,
-        ) -> tuple[float, str, str, str]:
-    """req/s, p50, p99 and the errors wrk reports (socket errors, non-2xx) for *url*; *extra*: -H, -s…"""
+@dataclass
+class Measured:
+    """One measured wrk run: req/s, latency percentiles, errors, and the worker's CPU per request."""
+
+    rps: float
+    p50: str
+    p99: str
+    errors: str
+    requests: int
+    cpu_ms: float | None = None  # worker CPU (all its threads) per request, ms
+
+
+def wrk_run(url: str, connections: int, duration: float, cpu: int, extra: list[str] | None = None) -> Measured:
+    """wrk on *url* (pinned to *cpu*); *extra*: -H, -s…"""
     seconds = max(1, round(duration))
     command = ["taskset", "-c", str(cpu), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
                "--timeout", "10s", *(extra or []), url]
@@ -202,7 +226,29 @@ def wrk(url: str, connections: int, duration: float, cpu: int, extra: list[str] 
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1)
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1)
     errors = re.findall(r"Socket errors:.*|Non-2xx or 3xx responses: \d+", out)
-    return rps, p50, p99, "; ".join(errors)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return Measured(rps, p50, p99, "; ".join(errors), requests)
+
+
+def wrk(url: str, connections: int, duration: float, cpu: int, extra: list[str] | None = None,
+        ) -> tuple[float, str, str, str]:
+    """req/s, p50, p99 and the errors wrk reports (socket errors, non-2xx) for *url*; *extra*: -H, -s…"""
+    run = wrk_run(url, connections, duration, cpu, extra)
+    return run.rps, run.p50, run.p99, run.errors
+
+
+def measure(server: Server, path: str, connections: int, duration: float, cpu: int,
+            extra: list[str] | None = None) -> Measured:
+    """
+    A wrk run against *server*, with the CPU time its worker spent per request: on this shared
+    machine, steadier than req/s from run to run (it leaves out the database's and other
+    services' CPU, which the req/s figure pays for when they share the worker's core).
+    """
+    before = server.cpu_seconds()
+    run = wrk_run(server.url(path), connections, duration, cpu, extra)
+    if run.requests:
+        run.cpu_ms = (server.cpu_seconds() - before) / run.requests * 1000
+    return run
 
 
 def idle_connections_rss(name: str, count: int, cpu: int, client_cpu: int) -> tuple[int, int]:
@@ -300,9 +346,10 @@ def run_servers(runs: list[tuple[str, str, str, int]], args: argparse.Namespace,
                     continue
                 wrk(server.url(path), connections, args.warmup, args.client_cpu)
                 watch = ConnectionWatch(args.database_url) if uses_db and args.database_url else None
-                rps, p50, p99, errors = wrk(server.url(path), connections, args.duration, args.client_cpu)
+                run = measure(server, path, connections, args.duration, args.client_cpu)
                 peak = watch.stop() if watch else None
-                results.append(Result(label, name, path, connections, rps, p50, p99, errors, server.memory_kb(), peak))
+                results.append(Result(label, name, path, connections, run.rps, run.p50, run.p99, run.errors,
+                                      server.memory_kb(), peak, run.cpu_ms))
         finally:
             server.stop()
 
@@ -372,11 +419,12 @@ def main() -> None:
     }
 
     print(f"\n{'workload':<18} {'server':<18} {'path':<15} {'c':>4} {'req/s':>9} {'p50':>9} {'p99':>9} "
-          f"{'peak RSS':>9} {'DB conns':>8}  errors")
+          f"{'CPU/req':>9} {'peak RSS':>9} {'DB conns':>8}  errors")
     for r in ordered.values():
         conns = "" if r.peak_db_connections is None else str(r.peak_db_connections)
+        cpu = f"{r.cpu_ms * 1000:>7.0f}µs" if r.cpu_ms is not None else f"{'-':>9}"
         print(f"{r.label:<18} {r.server:<18} {r.path:<15} {r.connections:>4} {r.rps:>9.0f} {r.p50:>9} {r.p99:>9} "
-              f"{r.peak_rss_kb / 1024:>7.1f}MB {conns:>8}  {r.errors}")
+              f"{cpu} {r.peak_rss_kb / 1024:>7.1f}MB {conns:>8}  {r.errors}")
 
     rss = {}
     if not args.only:
@@ -386,15 +434,19 @@ def main() -> None:
             rss[name] = during
             print(f"  {name:<10} {before / 1024:7.1f}MB idle -> {during / 1024:7.1f}MB with connections")
 
-    print(f"\n{'ratio':<58} {'reached':>8} {'goal':>7}")
+    print(f"\n{'ratio (req/s; CPU: the other worker CPU per request ÷ this one)':<72} {'reached':>8} {'CPU':>6} "
+          f"{'goal':>7}")
     for description, num, den, goal, _ in RATIOS:
         if num not in ordered or den not in ordered:
             continue
         ratio = ordered[num].rps / ordered[den].rps
+        ours_cpu, their_cpu = ordered[num].cpu_ms, ordered[den].cpu_ms
+        cpu = f"{their_cpu / ours_cpu:>5.2f}x" if ours_cpu and their_cpu else f"{'-':>6}"
         if goal is None:
-            print(f"{description:<58} {ratio:>7.2f}x  (no goal)")
+            print(f"{description:<72} {ratio:>7.2f}x {cpu}  (no goal)")
         else:
-            print(f"{description:<58} {ratio:>7.2f}x {'>=':>3}{goal:.1f}x  {'met' if ratio >= goal else 'MISSED'}")
+            verdict = "met" if ratio >= goal else "MISSED"
+            print(f"{description:<72} {ratio:>7.2f}x {cpu} {'>=':>3}{goal:.1f}x  {verdict}")
     if rss:
         ratio = rss["drf_async"] / rss["uvicorn"]
         print(f"{'RSS, 1000 idle keep-alive connections, vs uvicorn-worker':<58} {ratio:>7.2f}x {'<=':>3}1.5x  "

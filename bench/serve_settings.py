@@ -5,7 +5,9 @@ DEBUG = False
 ALLOWED_HOSTS = ["*"]
 USE_TZ = True
 ROOT_URLCONF = "serve_urls"
-INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "rest_framework"]
+# "drf_async" as its docs say (its system checks, and the fast thread hop, drf_async.hop); a
+# sync server never reaches either.
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "rest_framework", "drf_async"]
 # An API service: no session/CSRF/auth middleware, DRF does authentication itself.
 MIDDLEWARE: list[str] = []
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
