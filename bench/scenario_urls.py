@@ -20,6 +20,7 @@ def _drf(views, fanouts):
         path("articles/new/", views.ArticleCreate.as_view()),
         path("json-10k/", views.JSON10K.as_view()),
         path("cache-read/", views.CacheRead.as_view()),
+        path("viewset/", views.ArticleViewSet.as_view({"get": "list"})),
         *(path(route, view.as_view()) for route, view in fanouts),
     ]
 

@@ -8,7 +8,8 @@ of each framework writes it (bench/scenario_app), served by:
 
 Scenarios: ``db`` (10 rows, ModelSerializer many=True), ``article-detail`` (one row, its FK
 author and M2M tags, nested), ``jwt-article`` (the same behind a bearer JWT whose user is
-loaded), ``articles`` (20 rows and the count, page-number pagination), ``json-10k`` (10 KB of
+loaded), ``articles`` (20 rows and the count, page-number pagination), ``viewset-list`` (a
+ModelViewSet's list of 50 of those rows, no pagination), ``json-10k`` (10 KB of
 JSON, no I/O), ``cache-read`` (one Redis GET), ``http-fanout`` (three concurrent 10 ms upstream
 calls: drf_async on a shared httpx.AsyncClient and on one shared aiohttp.ClientSession, ninja
 on a shared httpx.AsyncClient, sync DRF three calls one after another on a shared
@@ -90,6 +91,7 @@ SCENARIOS = [
     Scenario("article-detail", _everywhere("articles/{article}/")),
     Scenario("jwt-article", _everywhere("jwt-articles/{article}/"), jwt=True),
     Scenario("articles", _everywhere("articles/")),
+    Scenario("viewset-list", _everywhere("viewset/")),
     Scenario("json-10k", _everywhere("json-10k/")),
     Scenario("cache-read", _everywhere("cache-read/"), needs="redis"),
     Scenario("http-fanout (httpx)", _fanout("fanout-httpx/"), needs="upstream"),

@@ -16,6 +16,7 @@ from drf_async.generics import AsyncCreateAPIView, AsyncListAPIView, AsyncRetrie
 from drf_async.lifespan import resource
 from drf_async.pagination import AsyncPageNumberPagination
 from drf_async.views import AsyncAPIView
+from drf_async.viewsets import AsyncModelViewSet
 
 from .auth import AsyncJWTAuthentication
 from .models import Item
@@ -89,3 +90,13 @@ class AiohttpFanout(AsyncAPIView):
                 return await reply.json()
 
         return Response({"results": await asyncio.gather(*(call(path) for path in UPSTREAM_PATHS))})
+
+
+class ArticleViewSet(AsyncModelViewSet):
+    """The same ModelViewSet, its base class changed: the sync get_queryset() stays."""
+
+    serializer_class = ArticleSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return ARTICLES.order_by("id")[:50]

@@ -86,6 +86,11 @@ async def articles(request):
     return ARTICLES
 
 
+@api.get("/viewset/", response=list[ArticleOut])
+async def article_list(request):
+    return [article async for article in ARTICLES.order_by("id")[:50]]
+
+
 @api.post("/articles/new/", response={201: ArticleOut, 400: dict})
 async def create_article(request, payload: ArticleIn):
     author = await User.objects.filter(pk=payload.author_id).afirst()
