@@ -3,7 +3,8 @@ System checks that turn async mistakes into startup errors with the fix, instead
 "received a coroutine" 500 at the first request.
 
 - ``drf_async.E001``: an ``async def`` handler or action on a plain DRF view, whose sync
-  dispatch cannot await it (also DRF's `api_view` on an ``async def`` function).
+  dispatch cannot await it (also DRF's `api_view` on an ``async def`` function). A view whose
+  dispatch() is adrf's (which awaits async handlers) is adrf's, and not reported.
 - ``drf_async.E002``: retired (it refused sync and async handlers mixed on one drf_async
   view, which drf_async supports: its dispatch runs each handler through `utils.acall`). The
   id stays reserved, never reused, so silencing it in ``SILENCED_SYSTEM_CHECKS`` is harmless.
@@ -50,6 +51,9 @@ SYNC_HOOKS = {
 # A sync `dispatch` override works (AsyncAPIView.__init_subclass__ runs it in a thread).
 ASYNC_HOOKS = ("initial",)
 LIBRARY_MODULES = ("rest_framework.", "drf_async.", "adrf.")
+# Other async DRF packages whose own dispatch() awaits async handlers (adrf's APIView, which its
+# views and viewsets subclass): their users' views are theirs to check.
+ASYNC_DISPATCH_MODULES = ("adrf.",)
 
 
 def _subclasses(cls: type) -> Iterator[type]:
@@ -86,6 +90,12 @@ def _wrapped_function(handler: Any) -> Any:
     return None
 
 
+def _dispatches_async_elsewhere(cls: type) -> bool:
+    """*cls* inherits its dispatch() from another async DRF package (`ASYNC_DISPATCH_MODULES`)."""
+    owner = next((klass for klass in cls.__mro__ if "dispatch" in vars(klass)), None)
+    return owner is not None and owner.__module__.startswith(ASYNC_DISPATCH_MODULES)
+
+
 def _label(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
@@ -94,7 +104,7 @@ def _label(cls: type) -> str:
 def check_async_handlers(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
     for cls in _user_view_classes():
-        if issubclass(cls, AsyncAPIView) or is_async(cls.dispatch):
+        if issubclass(cls, AsyncAPIView) or is_async(cls.dispatch) or _dispatches_async_elsewhere(cls):
             if issubclass(cls, AsyncAPIView):
                 errors += _check_async_view(cls)
             continue

@@ -44,6 +44,23 @@ def test_async_handler_on_plain_apiview_is_e001(messages):
     assert error.obj is PlainWithAsync
 
 
+def test_adrf_views_with_async_handlers_are_not_reported(messages):
+    """adrf's APIView dispatches async handlers itself: a project's adrf views are not drf_async's errors."""
+    adrf_views = pytest.importorskip("adrf.views")
+
+    class ADRFAsync(adrf_views.APIView):
+        async def get(self, request):
+            return Response()
+
+    class PlainWithAsyncBeside(APIView):
+        async def get(self, request):
+            return Response()
+
+    found = messages()
+    assert about(found, ADRFAsync) == []
+    assert [m.id for m in about(found, PlainWithAsyncBeside)] == ["drf_async.E001"]
+
+
 def test_async_throttle_on_plain_apiview_is_e004(messages):
     """drf_async's throttles (async allow_request) on a sync DRF view would never throttle: E004 says so."""
     from drf_async.throttling import AsyncAnonRateThrottle
