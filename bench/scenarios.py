@@ -22,9 +22,14 @@ One worker per server pinned to CPU 0 (taskset), wrk -c64 pinned to CPU 1, as is
 service of http-fanout (bench/scenario_upstream.py). Before its runs each server answers every
 scenario once, and the answers are compared across servers (status and JSON, ids of created
 rows left out): a mismatch is reported, since the runs would not compare like with like.
-Prints req/s, p50, p99 and errors per run, then drf_async's ratios to each peer (goal 1.0).
+All the servers are up at once (idle but for the one under load) and their runs interleave: per
+scenario, --rounds rounds (3) of a warm-up and a measured run of each server in turn, so that the
+shared machine's drift over minutes falls on all of them alike; each server's median round is
+reported. Prints req/s, p50, p99, errors and the worker's CPU per request (all its threads; the
+database's and Redis's CPU left out) per run, then drf_async's ratios to each peer (goal 1.0):
+of req/s, and of CPU per request.
 
-    .venv/bin/python bench/scenarios.py                        # everything, SQLite, ~6 minutes
+    .venv/bin/python bench/scenarios.py                        # everything, SQLite, ~16 minutes
     .venv/bin/python bench/scenarios.py --only jwt --duration 3
     .venv/bin/python bench/scenarios.py --database-url postgres://postgres@127.0.0.1:5432/drf_async_scen
     .venv/bin/python bench/scenarios.py --markdown             # the ratio table for README
@@ -240,25 +245,47 @@ def runs_of(kind: str, scenarios: list[Scenario], seed: dict[str, Any]) -> list[
 
 def run(args: argparse.Namespace, scenarios: list[Scenario], env: dict[str, str], seed: dict[str, Any],
         directory: Path) -> tuple[list[Result], dict[str, dict[str, tuple[int, Any]]]]:
-    """Each server in turn: one probe of every scenario, then a warm-up and a measured wrk run each."""
-    results: list[Result] = []
+    """
+    Every server started at once (all pinned to the same core, idle but for the one under
+    load), each probed once; then per scenario, ``--rounds`` rounds that each run every server
+    in turn (a warm-up, then a measured wrk run): the servers' runs interleave, so the machine's
+    drift over minutes falls on all of them alike. A server's result is its median round.
+    """
     answers: dict[str, dict[str, tuple[int, Any]]] = {}
-    for name, spec in SERVERS.items():
-        kind = KINDS[name]
-        reset(env)
-        server = Server(name, args.server_cpu, env, spec=spec)
-        try:
+    rounds: dict[tuple[str, str], list[Result]] = {}
+    reset(env)
+    servers: dict[str, Server] = {}
+    try:
+        for name, spec in SERVERS.items():
+            servers[name] = Server(name, args.server_cpu, env, spec=spec)
+        for name, server in servers.items():
             answers[name] = probe(server.url(""), name, scenarios, seed)
-            for path, scenario, label in runs_of(kind, scenarios, seed):
-                extra = wrk_args(scenario, seed, directory)
-                wrk(server.url(path), args.connections, args.warmup, args.client_cpu, extra)
-                got = measure(server, path, args.connections, args.duration, args.client_cpu, extra)
-                results.append(Result(label, name, path, got.rps, got.p50, got.p99, got.errors, got.cpu_ms))
-                print(f"  {label:<22} {name:<11} {got.rps:>8.0f} req/s  p50 {got.p50:>8}  p99 {got.p99:>8}  "
-                      f"CPU {cpu_text(got.cpu_ms)}/req  {got.errors}", flush=True)
-        finally:
+        for scenario in scenarios:
+            for round_number in range(args.rounds):
+                for name, server in servers.items():
+                    for path, run_scenario, label in runs_of(KINDS[name], [scenario], seed):
+                        extra = wrk_args(run_scenario, seed, directory)
+                        wrk(server.url(path), args.connections, args.warmup, args.client_cpu, extra)
+                        got = measure(server, path, args.connections, args.duration, args.client_cpu, extra)
+                        result = Result(label, name, path, got.rps, got.p50, got.p99, got.errors, got.cpu_ms)
+                        rounds.setdefault((name, path), []).append(result)
+                        print(f"  {label:<22} {name:<11} round {round_number + 1}  {got.rps:>8.0f} req/s  "
+                              f"p50 {got.p50:>8}  p99 {got.p99:>8}  CPU {cpu_text(got.cpu_ms)}/req  {got.errors}",
+                              flush=True)
+    finally:
+        for server in servers.values():
             server.stop()
-    return results, answers
+    return [median_round(runs) for runs in rounds.values()], answers
+
+
+def median_round(runs: list[Result]) -> Result:
+    """The round with the median req/s, its CPU per request replaced by the median of the rounds'."""
+    ordered = sorted(runs, key=lambda r: r.rps)
+    middle = ordered[len(ordered) // 2]
+    cpus = sorted(r.cpu_ms for r in runs if r.cpu_ms is not None)
+    cpu = cpus[len(cpus) // 2] if cpus else None
+    errors = "; ".join(r.errors for r in runs if r.errors)
+    return Result(middle.scenario, middle.server, middle.path, middle.rps, middle.p50, middle.p99, errors, cpu)
 
 
 def ratios(scenarios: list[Scenario], results: list[Result], seed: dict[str, Any],
@@ -343,8 +370,9 @@ def redis_answers(url: str) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="run only the scenarios whose name contains this text")
-    parser.add_argument("--duration", type=float, default=8)
-    parser.add_argument("--warmup", type=float, default=2)
+    parser.add_argument("--duration", type=float, default=5)
+    parser.add_argument("--warmup", type=float, default=1)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per scenario (median reported)")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--client-cpu", type=int, default=1)

@@ -3,10 +3,13 @@ Serving-stack benchmark: drf_async (AiohttpWorker + AsyncHandler) against sync D
 gunicorn gthread, adrf on uvicorn-worker, and Django's stock ASGI handler on uvicorn-worker,
 on AiohttpWorker and on granian.
 
-Each server is one worker process pinned to CPU 0 (taskset); wrk runs pinned to CPU 1.
-Prints req/s, p50, p99 and the worker's peak RSS per run, then the ratios and their goals.
+Each server is one worker process pinned to CPU 0 (taskset); wrk runs pinned to CPU 1. Per
+workload, --rounds rounds (3) each run every server of the workload in turn, so that the shared
+machine's drift falls on all alike; each server's median round is reported. Prints req/s, p50,
+p99, the worker's CPU per request (all its threads) and peak RSS per run, then the ratios and
+their goals (of req/s; the CPU column: the other server's CPU per request ÷ this one's).
 
-    .venv/bin/python bench/serve.py                    # everything, ~6 minutes
+    .venv/bin/python bench/serve.py                    # everything, ~16 minutes
     .venv/bin/python bench/serve.py --only "DB + 200"  # the runs whose workload contains the text
     .venv/bin/python bench/serve.py --only "DB + 200" --threads 8 \
         --database-url postgres://postgres@127.0.0.1:5432/drf_async_bench   # on PostgreSQL (created if missing)
@@ -24,6 +27,7 @@ Needs wrk (apt-get install wrk) and taskset (util-linux).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import re
 import shutil
@@ -336,22 +340,45 @@ class ConnectionWatch:
 
 def run_servers(runs: list[tuple[str, str, str, int]], args: argparse.Namespace, env: dict[str, str],
                 results: list[Result]) -> None:
-    """Each server of *runs* in turn: its workloads, a warm-up run then a measured one each."""
-    for name in dict.fromkeys(server for _, server, _, _ in runs):
-        uses_db = SERVERS[name][3] == "serve_settings_db"
-        server = Server(name, args.server_cpu, env)
-        try:
-            for label, run_server, path, connections in runs:
-                if run_server != name:
-                    continue
-                wrk(server.url(path), connections, args.warmup, args.client_cpu)
-                watch = ConnectionWatch(args.database_url) if uses_db and args.database_url else None
-                run = measure(server, path, connections, args.duration, args.client_cpu)
-                peak = watch.stop() if watch else None
-                results.append(Result(label, name, path, connections, run.rps, run.p50, run.p99, run.errors,
-                                      server.memory_kb(), peak, run.cpu_ms))
-        finally:
-            server.stop()
+    """
+    Per workload, ``--rounds`` rounds that each run every server of that workload in turn (a
+    fresh server, a warm-up run, a measured one): the servers' runs interleave, so the shared
+    machine's drift falls on all of them alike. Each server's result is its median round.
+    """
+    for label in dict.fromkeys(run_label for run_label, _, _, _ in runs):
+        group = [run for run in runs if run[0] == label]
+        rounds: dict[tuple[str, str], list[Result]] = {}
+        for round_number in range(args.rounds):
+            for _, name, path, connections in group:
+                uses_db = SERVERS[name][3] == "serve_settings_db"
+                server = Server(name, args.server_cpu, env)
+                try:
+                    wrk(server.url(path), connections, args.warmup, args.client_cpu)
+                    watch = ConnectionWatch(args.database_url) if uses_db and args.database_url else None
+                    run = measure(server, path, connections, args.duration, args.client_cpu)
+                    peak = watch.stop() if watch else None
+                    result = Result(label, name, path, connections, run.rps, run.p50, run.p99, run.errors,
+                                    server.memory_kb(), peak, run.cpu_ms)
+                finally:
+                    server.stop()
+                rounds.setdefault((name, path), []).append(result)
+                print(f"  {label:<18} {name:<18} round {round_number + 1}  {run.rps:>8.0f} req/s  "
+                      f"CPU {run.cpu_ms * 1000 if run.cpu_ms else 0:>6.0f}µs/req", flush=True)
+        results.extend(median_round(measured) for measured in rounds.values())
+
+
+def median_round(runs: list[Result]) -> Result:
+    """The round with the median req/s, with the median CPU per request and the peak RSS and DB connections."""
+    middle = sorted(runs, key=lambda r: r.rps)[len(runs) // 2]
+    cpus = sorted(r.cpu_ms for r in runs if r.cpu_ms is not None)
+    peaks = [r.peak_db_connections for r in runs if r.peak_db_connections is not None]
+    return dataclasses.replace(
+        middle,
+        cpu_ms=cpus[len(cpus) // 2] if cpus else None,
+        peak_rss_kb=max(r.peak_rss_kb for r in runs),
+        peak_db_connections=max(peaks) if peaks else None,
+        errors="; ".join(r.errors for r in runs if r.errors),
+    )
 
 
 def start_service(what: str, cpu: int, command: list[str], cwd: Path = ROOT) -> tuple[subprocess.Popen[bytes], str]:
@@ -381,8 +408,9 @@ def start_stores(cpu: int) -> tuple[subprocess.Popen[bytes], str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=float, default=8)
-    parser.add_argument("--warmup", type=float, default=2)
+    parser.add_argument("--duration", type=float, default=6)
+    parser.add_argument("--warmup", type=float, default=1)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per workload (median reported)")
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--client-cpu", type=int, default=1)
     parser.add_argument("--idle-connections", type=int, default=1000)

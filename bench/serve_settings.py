@@ -5,6 +5,7 @@ DEBUG = False
 ALLOWED_HOSTS = ["*"]
 USE_TZ = True
 ROOT_URLCONF = "serve_urls"
+ASGI_APPLICATION = "serve_apps.asgi"  # what bench/serve.py serves (drf_async's check W001 reads it)
 # "drf_async" as its docs say (its system checks, and the fast thread hop, drf_async.hop); a
 # sync server never reaches either.
 INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "rest_framework", "drf_async"]
