@@ -22,12 +22,11 @@ One worker per server pinned to CPU 0 (taskset), wrk -c64 pinned to CPU 1, as is
 service of http-fanout (bench/scenario_upstream.py). Before its runs each server answers every
 scenario once, and the answers are compared across servers (status and JSON, ids of created
 rows left out): a mismatch is reported, since the runs would not compare like with like.
-All the servers are up at once (idle but for the one under load) and their runs interleave: per
-scenario, --rounds rounds (3) of a warm-up and a measured run of each server in turn, so that the
-shared machine's drift over minutes falls on all of them alike; each server's median round is
-reported. Prints req/s, p50, p99, errors and the worker's CPU per request (all its threads; the
-database's and Redis's CPU left out) per run, then drf_async's ratios to each peer (goal 1.0):
-of req/s, and of CPU per request.
+The servers' runs interleave: --rounds rounds (3), each of which starts every server in turn
+for a warm-up and a measured run of each scenario, so that the shared machine's drift falls on
+all of them alike; each server's median round is reported. Prints req/s, p50, p99, errors and
+the worker's CPU per request (all its threads; the database's and Redis's CPU left out) per
+run, then drf_async's ratios to each peer (goal 1.0): of req/s, and of CPU per request.
 
     .venv/bin/python bench/scenarios.py                        # everything, SQLite, ~16 minutes
     .venv/bin/python bench/scenarios.py --only jwt --duration 3
@@ -246,35 +245,34 @@ def runs_of(kind: str, scenarios: list[Scenario], seed: dict[str, Any]) -> list[
 def run(args: argparse.Namespace, scenarios: list[Scenario], env: dict[str, str], seed: dict[str, Any],
         directory: Path) -> tuple[list[Result], dict[str, dict[str, tuple[int, Any]]]]:
     """
-    Every server started at once (all pinned to the same core, idle but for the one under
-    load), each probed once; then per scenario, ``--rounds`` rounds that each run every server
-    in turn (a warm-up, then a measured wrk run): the servers' runs interleave, so the machine's
-    drift over minutes falls on all of them alike. A server's result is its median round.
+    ``--rounds`` rounds, each of which starts every server in turn (the rows article-create
+    added deleted first) and gives it a warm-up and a measured wrk run per scenario; the first
+    round also probes each server's answers. The servers' runs interleave round by round, so
+    the shared machine's drift falls on all of them alike; a server's result is its median
+    round. (One server at a time: all of them up at once would hold more PostgreSQL
+    connections than its default 100.)
     """
     answers: dict[str, dict[str, tuple[int, Any]]] = {}
     rounds: dict[tuple[str, str], list[Result]] = {}
-    reset(env)
-    servers: dict[str, Server] = {}
-    try:
+    for round_number in range(args.rounds):
         for name, spec in SERVERS.items():
-            servers[name] = Server(name, args.server_cpu, env, spec=spec)
-        for name, server in servers.items():
-            answers[name] = probe(server.url(""), name, scenarios, seed)
-        for scenario in scenarios:
-            for round_number in range(args.rounds):
-                for name, server in servers.items():
-                    for path, run_scenario, label in runs_of(KINDS[name], [scenario], seed):
-                        extra = wrk_args(run_scenario, seed, directory)
-                        wrk(server.url(path), args.connections, args.warmup, args.client_cpu, extra)
-                        got = measure(server, path, args.connections, args.duration, args.client_cpu, extra)
-                        result = Result(label, name, path, got.rps, got.p50, got.p99, got.errors, got.cpu_ms)
-                        rounds.setdefault((name, path), []).append(result)
-                        print(f"  {label:<22} {name:<11} round {round_number + 1}  {got.rps:>8.0f} req/s  "
-                              f"p50 {got.p50:>8}  p99 {got.p99:>8}  CPU {cpu_text(got.cpu_ms)}/req  {got.errors}",
-                              flush=True)
-    finally:
-        for server in servers.values():
-            server.stop()
+            kind = KINDS[name]
+            reset(env)
+            server = Server(name, args.server_cpu, env, spec=spec)
+            try:
+                if round_number == 0:
+                    answers[name] = probe(server.url(""), name, scenarios, seed)
+                for path, scenario, label in runs_of(kind, scenarios, seed):
+                    extra = wrk_args(scenario, seed, directory)
+                    wrk(server.url(path), args.connections, args.warmup, args.client_cpu, extra)
+                    got = measure(server, path, args.connections, args.duration, args.client_cpu, extra)
+                    result = Result(label, name, path, got.rps, got.p50, got.p99, got.errors, got.cpu_ms)
+                    rounds.setdefault((name, path), []).append(result)
+                    print(f"  {label:<22} {name:<11} round {round_number + 1}  {got.rps:>8.0f} req/s  "
+                          f"p50 {got.p50:>8}  p99 {got.p99:>8}  CPU {cpu_text(got.cpu_ms)}/req  {got.errors}",
+                          flush=True)
+            finally:
+                server.stop()
     return [median_round(runs) for runs in rounds.values()], answers
 
 
