@@ -187,7 +187,7 @@ class Server:
         for task in task_dir.iterdir():
             try:
                 fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-            except FileNotFoundError:  # a thread that just ended
+            except (FileNotFoundError, ProcessLookupError):  # a thread that just ended
                 continue
             total += int(fields[11]) + int(fields[12])
         return total / os.sysconf("SC_CLK_TCK")
