@@ -55,7 +55,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from serve import HERE, PERSISTENT, ROOT, Server, create_postgresql_database, measure, start_service, wrk
+from serve import HERE, PERSISTENT, ROOT, Server, create_postgresql_database, measure, settle, start_service, wrk
 
 SETTINGS = "scenario_settings"
 # name: (worker class, app, extra server args, settings module, environment), as bench/serve.py's SERVERS
@@ -264,6 +264,7 @@ def run(args: argparse.Namespace, scenarios: list[Scenario], env: dict[str, str]
                     answers[name] = probe(server.url(""), name, scenarios, seed)
                 for path, scenario, label in runs_of(kind, scenarios, seed):
                     extra = wrk_args(scenario, seed, directory)
+                    settle(server)  # what the previous scenario left in flight is done
                     wrk(server.url(path), args.connections, args.warmup, args.client_cpu, extra)
                     got = measure(server, path, args.connections, args.duration, args.client_cpu, extra)
                     result = Result(label, name, path, got.rps, got.p50, got.p99, got.errors, got.cpu_ms)

@@ -241,6 +241,20 @@ def wrk(url: str, connections: int, duration: float, cpu: int, extra: list[str] 
     return run.rps, run.p50, run.p99, run.errors
 
 
+def settle(server: Server, timeout: float = 20.0) -> None:
+    """
+    Wait until *server*'s worker is idle (under 5% of a core over 0.5 s): requests a previous
+    run left in flight (wrk stops; a slow server's queue does not) would bill their CPU to the
+    next run.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = server.cpu_seconds()
+        time.sleep(0.5)
+        if server.cpu_seconds() - before < 0.025:
+            return
+
+
 def measure(server: Server, path: str, connections: int, duration: float, cpu: int,
             extra: list[str] | None = None) -> Measured:
     """
@@ -353,6 +367,7 @@ def run_servers(runs: list[tuple[str, str, str, int]], args: argparse.Namespace,
                 uses_db = SERVERS[name][3] == "serve_settings_db"
                 server = Server(name, args.server_cpu, env)
                 try:
+                    settle(server)
                     wrk(server.url(path), connections, args.warmup, args.client_cpu)
                     watch = ConnectionWatch(args.database_url) if uses_db and args.database_url else None
                     run = measure(server, path, connections, args.duration, args.client_cpu)
