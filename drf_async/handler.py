@@ -32,10 +32,14 @@ The body is read when the view asks for it (`drf_async.body`): a request refused
 view reads the body (authentication, permissions, ``DATA_UPLOAD_MAX_MEMORY_SIZE``) costs no
 more than ``FILE_UPLOAD_MAX_MEMORY_SIZE`` (2.5 MB) of reading.
 
+Under `AiohttpWorker`, a response Django would send in one ASGI body message goes out in one
+call of the worker's ``drf_async.response`` extension (`send_whole()`), without ASGI messages.
+
 Everything else is Django's own code: middleware loading, `ASGIRequest`, body spooling past
 ``FILE_UPLOAD_MAX_MEMORY_SIZE``, ``root_path``/``FORCE_SCRIPT_NAME``, `send_response()` for
-plain, streaming and file responses. `AsyncHandler` also answers the ASGI ``lifespan``
-protocol: at shutdown it closes its threads' database connections.
+streaming and file responses (and for every response under other servers). `AsyncHandler`
+also answers the ASGI ``lifespan`` protocol: at shutdown it closes its threads' database
+connections.
 """
 
 from __future__ import annotations
