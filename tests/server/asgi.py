@@ -27,7 +27,10 @@ async def asgi_messages(scope, receive, send):
 
 
 async def raw(scope, receive, send):
-    """Misbehaves according to the path: /raise, /return, /partial, /block, /linger, else echoes the scope."""
+    """
+    Misbehaves according to the path: /raise, /return, /respond(-twice), /partial, /block,
+    /linger, else echoes the scope.
+    """
     if scope["type"] == "lifespan":
         while True:
             message = await receive()
