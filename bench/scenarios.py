@@ -55,7 +55,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from serve import HERE, PERSISTENT, ROOT, Server, create_postgresql_database, measure, settle, start_service, wrk
+from serve import (
+    HERE,
+    PERSISTENT,
+    ROOT,
+    Server,
+    create_postgresql_database,
+    measure,
+    median_of,
+    settle,
+    start_service,
+    wrk,
+)
 
 SETTINGS = "scenario_settings"
 # name: (worker class, app, extra server args, settings module, environment), as bench/serve.py's SERVERS
@@ -274,17 +285,7 @@ def run(args: argparse.Namespace, scenarios: list[Scenario], env: dict[str, str]
                           flush=True)
             finally:
                 server.stop()
-    return [median_round(runs) for runs in rounds.values()], answers
-
-
-def median_round(runs: list[Result]) -> Result:
-    """The round with the median req/s, its CPU per request replaced by the median of the rounds'."""
-    ordered = sorted(runs, key=lambda r: r.rps)
-    middle = ordered[len(ordered) // 2]
-    cpus = sorted(r.cpu_ms for r in runs if r.cpu_ms is not None)
-    cpu = cpus[len(cpus) // 2] if cpus else None
-    errors = "; ".join(r.errors for r in runs if r.errors)
-    return Result(middle.scenario, middle.server, middle.path, middle.rps, middle.p50, middle.p99, errors, cpu)
+    return [median_of(runs) for runs in rounds.values()], answers
 
 
 def ratios(scenarios: list[Scenario], results: list[Result], seed: dict[str, Any],

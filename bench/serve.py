@@ -367,7 +367,6 @@ def run_servers(runs: list[tuple[str, str, str, int]], args: argparse.Namespace,
                 uses_db = SERVERS[name][3] == "serve_settings_db"
                 server = Server(name, args.server_cpu, env)
                 try:
-                    settle(server)
                     wrk(server.url(path), connections, args.warmup, args.client_cpu)
                     watch = ConnectionWatch(args.database_url) if uses_db and args.database_url else None
                     run = measure(server, path, connections, args.duration, args.client_cpu)
@@ -382,17 +381,27 @@ def run_servers(runs: list[tuple[str, str, str, int]], args: argparse.Namespace,
         results.extend(median_round(measured) for measured in rounds.values())
 
 
-def median_round(runs: list[Result]) -> Result:
-    """The round with the median req/s, with the median CPU per request and the peak RSS and DB connections."""
+def median_of(runs: list[Any]) -> Any:
+    """
+    Of one server's rounds (results with ``rps``, ``cpu_ms`` and ``errors``): the round with the
+    median req/s, its CPU per request the median of the rounds', the errors of all of them.
+    """
     middle = sorted(runs, key=lambda r: r.rps)[len(runs) // 2]
     cpus = sorted(r.cpu_ms for r in runs if r.cpu_ms is not None)
-    peaks = [r.peak_db_connections for r in runs if r.peak_db_connections is not None]
     return dataclasses.replace(
         middle,
         cpu_ms=cpus[len(cpus) // 2] if cpus else None,
+        errors="; ".join(r.errors for r in runs if r.errors),
+    )
+
+
+def median_round(runs: list[Result]) -> Result:
+    """`median_of()` the rounds, with their peak RSS and DB connections."""
+    peaks = [r.peak_db_connections for r in runs if r.peak_db_connections is not None]
+    return dataclasses.replace(
+        median_of(runs),
         peak_rss_kb=max(r.peak_rss_kb for r in runs),
         peak_db_connections=max(peaks) if peaks else None,
-        errors="; ".join(r.errors for r in runs if r.errors),
     )
 
 

@@ -25,7 +25,7 @@ import http
 import inspect
 import select
 import socket
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 from aiohttp import hdrs, web
@@ -605,7 +605,7 @@ class Cycle:
         self._count(body)
         response = self.response
         if response is None:
-            headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in self.headers]
+            headers = ((name.decode("latin-1"), value.decode("latin-1")) for name, value in self.headers)
             response = self._start(headers, body, more)
             if not more:
                 await self._write_whole(response)
@@ -625,7 +625,7 @@ class Cycle:
         await response.write_eof()
         self._finished()
 
-    def _start(self, response_headers: list[tuple[str, str]], body: bytes, more: bool) -> web.StreamResponse:
+    def _start(self, response_headers: Iterable[tuple[str, str]], body: bytes, more: bool) -> web.StreamResponse:
         response = web.Response(status=self.status) if not more else web.StreamResponse(status=self.status)
         self.response = response
         headers = response.headers
